@@ -1,14 +1,18 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Optimizers as random dynamical systems, training, and trajectory recording.
+//!
+//! SGD is the random map w ↦ w − η·∇L_B(w) driven by the noise ω of minibatch indices
+//! ([`noise`]); momentum, weight decay and AdamW extend its state ([`optim`]). [`train`] runs
+//! it, writing a `gates.trajectory` artifact, checkpoints, and a streamed window of the last
+//! iterates, and can resume from any checkpoint bit for bit on the CPU.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod config;
+pub mod error;
+pub mod noise;
+pub mod optim;
+pub mod train;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use config::{Plan, RecordConfig, TrainConfig, TrainingConfig};
+pub use error::{Error, Result};
+pub use noise::MinibatchNoise;
+pub use optim::{Optimizer, OptimizerConfig};
+pub use train::{files, train, Observer, Outcome, Silent, TrainOptions};

@@ -155,11 +155,11 @@ impl<E: Scalar, D: Backend<E>> Mlp<E, D> {
     ///
     /// Initialisation is PyTorch's default for `nn.Linear`: every weight and bias of a layer with
     /// fan-in m is drawn uniformly from [−1/√m, 1/√m]. Numbers are drawn on the host from a
-    /// ChaCha generator seeded with `config.init_seed`, in flat-vector order, so the same seed
+    /// ChaCha8 generator seeded with `config.init_seed`, in flat-vector order, so the same seed
     /// gives the same network on every device and in both precisions (up to rounding to f32).
     pub fn init(config: &MlpConfig, dev: &D) -> Result<Self> {
         config.validate()?;
-        let mut rng = rand::rngs::StdRng::seed_from_u64(config.init_seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.init_seed);
         let mut params = Vec::new();
         for (fan_in, fan_out) in config.layer_dims() {
             let bound = 1.0 / (fan_in as f64).sqrt();

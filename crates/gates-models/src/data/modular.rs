@@ -36,7 +36,7 @@ impl ModularSpec {
         }
 
         let mut pairs: Vec<(usize, usize)> = (0..p).flat_map(|a| (0..p).map(move |b| (a, b))).collect();
-        pairs.shuffle(&mut rand::rngs::StdRng::seed_from_u64(self.seed));
+        pairs.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(self.seed));
         let n_train = ((self.train_fraction * (p * p) as f64).round() as usize).clamp(1, p * p - 1);
 
         let build = |pairs: &[(usize, usize)]| {

@@ -50,7 +50,7 @@ impl GaussianSpec {
             return Err(Error::config("data.separation", "a positive number", self.separation));
         }
 
-        let mut rng = rand::rngs::StdRng::seed_from_u64(self.seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed);
         let mut normal = move || -> f64 { StandardNormal.sample(&mut rng) };
         let means: Vec<f64> = (0..self.classes * self.dim).map(|_| self.separation * normal()).collect();
         let mut sample = |n: usize| {
