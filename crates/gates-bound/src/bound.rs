@@ -313,7 +313,10 @@ mod tests {
             (BoundInputs { loss_bound: f64::INFINITY, ..good.clone() }, "loss bound B"),
             (BoundInputs { sd: -0.5, ..good.clone() }, "sharpness dimension"),
             (BoundInputs { constant_c: Some(0.0), ..good.clone() }, "constant C"),
-            (BoundInputs { mutual_information: Some(-1.0), ..good.clone() }, "mutual information I_∞"),
+            (
+                BoundInputs { mutual_information: Some(-1.0), ..good.clone() },
+                "mutual information I_∞",
+            ),
             (BoundInputs { stability: Some(-1.0), ..good.clone() }, "stability coefficient β_n"),
         ];
         for (inputs, name) in cases {

@@ -332,9 +332,8 @@ mod tests {
             eta in 0.05..0.5_f64,
             excess in 1e-6..20.0_f64,
         ) {
-            let spectrum = alphas.clone();
-            let before = sd_from_dense_spectra(&[spectrum.clone()], eta).unwrap().sd;
-            let mut more = spectrum;
+            let before = sd_from_dense_spectra(std::slice::from_ref(&alphas), eta).unwrap().sd;
+            let mut more = alphas.clone();
             more.push(2.0 / eta + excess);
             let after = sd_from_dense_spectra(&[more], eta).unwrap().sd;
             prop_assert!(after >= before - 1e-9, "before {before}, after {after}");

@@ -2,16 +2,18 @@
 //! Sierpinski triangle (ln 3 / ln 2 ≈ 1.585), each with the default [`PhDimParams`] and both
 //! through the blocked distance builder and the MST.
 //!
-//! Tolerances: the estimate comes from a least-squares slope over subsets of 200 … n points,
-//! and finite-size effects bias it (the MST of a bounded sample has boundary edges, which pull
-//! the square's estimate below 2). The stated tolerances, `±0.1` for the segment and the square
-//! and `±0.12` for the Sierpinski triangle, were set at about twice the deviations measured with
-//! these seeds (printed by each test when it fails), and the fit must have `R² > 0.95`
-//! (for the segment, whose `E_1` is nearly constant, `R²` is meaningless and not checked).
+//! Tolerances: the estimate comes from a least-squares slope over subsets of 200 … 2,000
+//! points, and finite-size effects bias it (the MST of a bounded sample has boundary edges,
+//! which pull the square's estimate below 2). Over 8 seeds of cloud and subsets the measured
+//! estimates were 1.914 … 1.990 for the square and 1.558 … 1.618 for the Sierpinski triangle
+//! (1.585), and 1.002 for the segment. The tolerances are about twice the worst deviation:
+//! `±0.05` for the segment, `±0.15` for the square, `±0.07` for the Sierpinski triangle; the
+//! fits must have `R² > 0.99` (not for the segment, whose `E_1` is nearly constant, so that
+//! `R²` is meaningless there).
 
 use gates_bound::topology::{
-    e_alpha, minimum_spanning_tree, pairwise_distances, ph_dim, ph_dim_of_points,
-    DistanceParams, Metric, PhDimEstimate, PhDimParams, SlicePoints,
+    e_alpha, minimum_spanning_tree, pairwise_distances, ph_dim, ph_dim_of_points, DistanceParams,
+    Metric, PhDimEstimate, PhDimParams, SlicePoints,
 };
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -36,14 +38,12 @@ fn segment_has_dimension_one() {
         })
         .collect();
     let est = estimate(&points, 3);
-    assert!((est.dim - 1.0).abs() < 0.1, "{est:?}");
+    assert!((est.dim - 1.0).abs() < 0.05, "{est:?}");
 
     // E_1 of points on a segment is the spread of the points: nearly sqrt(6) for any size.
-    let whole = pairwise_distances(
-        &mut SlicePoints::new(&points, 3).unwrap(),
-        &DistanceParams::default(),
-    )
-    .unwrap();
+    let whole =
+        pairwise_distances(&mut SlicePoints::new(&points, 3).unwrap(), &DistanceParams::default())
+            .unwrap();
     let e1 = e_alpha(&minimum_spanning_tree(&whole), 1.0);
     assert!((e1 - 6.0_f64.sqrt()).abs() < 0.01, "E_1 = {e1}");
 }
@@ -53,8 +53,8 @@ fn square_has_dimension_two() {
     let mut rng = StdRng::seed_from_u64(12);
     let points: Vec<f32> = (0..2 * N).map(|_| rng.gen()).collect();
     let est = estimate(&points, 2);
-    assert!((est.dim - 2.0).abs() < 0.1, "{est:?}");
-    assert!(est.r_squared > 0.95, "{est:?}");
+    assert!((est.dim - 2.0).abs() < 0.15, "{est:?}");
+    assert!(est.r_squared > 0.99, "{est:?}");
 }
 
 #[test]
@@ -75,8 +75,8 @@ fn sierpinski_triangle_has_dimension_log3_over_log2() {
     }
     let expected = 3.0_f64.ln() / 2.0_f64.ln();
     let est = estimate(&points, 2);
-    assert!((est.dim - expected).abs() < 0.12, "expected {expected}, {est:?}");
-    assert!(est.r_squared > 0.95, "{est:?}");
+    assert!((est.dim - expected).abs() < 0.07, "expected {expected}, {est:?}");
+    assert!(est.r_squared > 0.99, "{est:?}");
 }
 
 #[test]

@@ -31,6 +31,14 @@ pub enum Error {
         /// What was found.
         found: String,
     },
+    /// A data folder does not exist.
+    #[error("{what} {dir} does not exist")]
+    MissingDir {
+        /// Which folder.
+        what: String,
+        /// The path given.
+        dir: PathBuf,
+    },
     /// A configuration value is impossible.
     #[error("invalid {key}: expected {expected}, found {found}")]
     Config {

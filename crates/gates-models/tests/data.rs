@@ -59,7 +59,7 @@ fn mnist_folder_reads_raw_and_gzip_files_and_names_missing_ones() {
 
     let missing = dir.path().join("nope");
     let err = mnist::load_dir(&missing).unwrap_err().to_string();
-    assert!(err.contains("MNIST folder not found") && err.contains("nope"), "{err}");
+    assert!(err.contains("MNIST folder") && err.contains("nope does not exist"), "{err}");
 }
 
 #[test]

@@ -83,11 +83,7 @@ fn find(dir: &Path, stem: &str, kind: &str) -> Result<PathBuf> {
 /// Full MNIST (60,000 training, 10,000 test digits) from the standard files in `dir`.
 pub fn load_dir(dir: &Path) -> Result<Split> {
     if !dir.is_dir() {
-        return Err(Error::MissingData {
-            what: "MNIST folder".into(),
-            expected: "a folder".into(),
-            dir: dir.to_path_buf(),
-        });
+        return Err(Error::MissingDir { what: "MNIST folder".into(), dir: dir.to_path_buf() });
     }
     let paths: Vec<PathBuf> =
         FILES.iter().map(|(stem, kind)| find(dir, stem, kind)).collect::<Result<_>>()?;

@@ -1,0 +1,78 @@
+//! The `gates` command: train networks and record their trajectories, inspect any artifact,
+//! export checkpoints for PyTorch and JAX.
+//!
+//! The binary owns the user interface: argument parsing, the tracing subscriber behind
+//! `--verbose`, progress bars, and the exit code (0 success, 1 failure, 2 bad usage). Every
+//! error is printed with its whole chain of causes.
+
+mod device;
+mod export;
+mod inspect;
+mod overrides;
+mod progress;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Measure the geometry of neural-network training at the edge of stability.
+#[derive(Debug, Parser)]
+#[command(name = "gates", version, about, max_term_width = 100)]
+struct Cli {
+    /// Log what the libraries do (-v: info, -vv: debug, -vvv: trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train a model and record its trajectory, checkpoints and iterate window.
+    Train(train::TrainArgs),
+    /// Show the header, settings and contents of any gates artifact.
+    Inspect(inspect::InspectArgs),
+    /// Export a checkpoint's parameters as safetensors with named tensors.
+    Export(export::ExportArgs),
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+/// Prints a command's result on stdout.
+#[allow(clippy::print_stdout, reason = "the binary's results go to stdout")]
+pub fn say(text: &str) {
+    println!("{text}");
+}
+
+#[allow(clippy::print_stderr, reason = "the binary reports errors on stderr")]
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Export(args) => export::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

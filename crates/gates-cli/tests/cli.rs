@@ -1,0 +1,211 @@
+//! The `gates` binary end to end: a training run, inspect, export, resume, and every kind of bad
+//! input, with the error text and exit code a user sees.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn gates() -> Command {
+    Command::cargo_bin("gates").expect("the gates binary is built")
+}
+
+fn repo_config(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs").join(name)
+}
+
+/// A small, fast config file in `dir`.
+fn small_config(dir: &Path, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo_config("gaussian-smoke.toml")).unwrap();
+    let path = dir.join("run.toml");
+    std::fs::write(&path, format!("{text}\n{extra}")).unwrap();
+    path
+}
+
+fn train(config: &Path, out: &Path) -> Command {
+    let mut cmd = gates();
+    cmd.arg("train").arg("--config").arg(config).arg("--out").arg(out);
+    cmd
+}
+
+#[test]
+fn train_inspect_and_export_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train(&small_config(dir.path(), ""), &out)
+        .assert()
+        .success()
+        .stdout(contains("completed 320 steps").and(contains("test loss")));
+
+    let traj = out.join("trajectory.gates");
+    gates()
+        .arg("inspect")
+        .arg(&traj)
+        .assert()
+        .success()
+        .stdout(contains("format     gates.trajectory v1").and(contains("lr = 0.2")).and(contains("evaluations")));
+
+    let json = gates().arg("inspect").arg("--json").arg(&traj).assert().success().get_output().stdout.clone();
+    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(value["header"]["format"], "gates.trajectory");
+    assert_eq!(value["settings"]["optimizer"]["lr"], 0.2);
+    assert_eq!(value["contents"]["status"]["state"], "completed");
+    // Step 0, every epoch (10) and the checkpoints at 80 and 240 that fall between epochs.
+    assert_eq!(value["contents"]["evaluations"].as_array().unwrap().len(), 13);
+    let acc = value["contents"]["final"]["test_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&acc));
+
+    let st = dir.path().join("model.safetensors");
+    gates().args(["export"]).arg(&traj).arg("--out").arg(&st).assert().success().stdout(contains("wrote 2 tensors of step 320"));
+    let bytes = std::fs::read(&st).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let w = tensors.tensor("layers.0.weight").unwrap();
+    assert_eq!(w.shape(), [32, 20]);
+    assert_eq!(w.dtype(), safetensors::Dtype::F64);
+    assert_eq!(tensors.tensor("layers.1.weight").unwrap().shape(), [4, 32]);
+    gates().arg("export").arg(&traj).arg("--out").arg(&st).assert().failure().stderr(contains("already exists"));
+    gates()
+        .arg("export")
+        .arg(&traj)
+        .args(["--checkpoint", "7", "--out"])
+        .arg(dir.path().join("x.safetensors"))
+        .assert()
+        .failure()
+        .stderr(contains("has no checkpoint 7; it has steps [80, 160, 240, 320]"));
+
+    for file in ["window.gates", "checkpoint-00000160.gates"] {
+        gates().arg("inspect").arg(out.join(file)).assert().success().stdout(contains("contents"));
+    }
+}
+
+#[test]
+fn flags_override_config_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train(&small_config(dir.path(), ""), &out)
+        .args(["--lr", "0.05", "--steps", "7", "--set", "model.activation=relu", "--set", "record.window=0"])
+        .assert()
+        .success()
+        .stdout(contains("completed 7 steps").and(contains("relu")));
+    let json = gates().arg("inspect").arg("--json").arg(out.join("trajectory.gates")).assert().success().get_output().stdout.clone();
+    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(value["settings"]["optimizer"]["lr"], 0.05);
+    assert_eq!(value["settings"]["training"]["steps"], 7);
+    assert!(value["settings"]["training"]["epochs"].is_null());
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = small_config(dir.path(), "");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    train(&config, &a).assert().success();
+    train(&config, &b).args(["--stop-after", "100"]).assert().success().stdout(contains("stopped at step 100"));
+    train(&config, &b).arg("--resume").assert().success().stdout(contains("completed 320 steps"));
+
+    let eval = |dir: &Path| {
+        let json = gates().arg("inspect").arg("--json").arg(dir.join("trajectory.gates")).assert().success().get_output().stdout.clone();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        (v["contents"]["evaluations"].clone(), v["contents"]["step_loss"].clone())
+    };
+    assert_eq!(eval(&a), eval(&b));
+}
+
+#[test]
+fn an_existing_run_is_never_overwritten_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let config = small_config(dir.path(), "");
+    train(&config, &out).args(["--steps", "5", "--set", "record.window=0"]).assert().success();
+    let before = std::fs::read(out.join("trajectory.gates")).unwrap();
+    train(&config, &out)
+        .assert()
+        .code(1)
+        .stderr(contains("trajectory.gates already exists").or(contains("already exists")).and(contains("--force")));
+    assert_eq!(std::fs::read(out.join("trajectory.gates")).unwrap(), before, "untouched");
+    train(&config, &out).args(["--steps", "5", "--set", "record.window=0", "--force"]).assert().success();
+}
+
+#[test]
+fn bad_configs_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+
+    train(&dir.path().join("missing.toml"), &out)
+        .assert()
+        .code(1)
+        .stderr(contains("cannot read config file").and(contains("missing.toml")));
+
+    let unknown = small_config(dir.path(), "[extras]\nfoo = 1");
+    train(&unknown, &out).assert().code(1).stderr(contains("run.toml").and(contains("unknown field `extras`")));
+
+    let cases: [(&[&str], &str); 6] = [
+        (&["--lr", "-0.1"], "invalid optimizer.lr: expected a positive learning rate, found -0.1"),
+        (&["--lr", "0"], "invalid optimizer.lr"),
+        (&["--batch-size", "100000"], "invalid training.batch_size: expected at most the 512 training samples, found 100000"),
+        (&["--set", "model.widths=[20, 0, 4]"], "invalid model.widths: expected every width at least 1"),
+        (&["--set", "model.widths=[21, 8, 4]"], "expected first width 20 (the data's input size), found 21"),
+        (&["--dtype", "f16"], "expected \"f32\" or \"f64\", found \"f16\""),
+    ];
+    let config = small_config(dir.path(), "");
+    for (args, message) in cases {
+        train(&config, &out).args(args).assert().code(1).stderr(contains(message));
+    }
+
+    train(&config, &out)
+        .arg("--data-dir")
+        .arg(dir.path().join("no-mnist-here"))
+        .assert()
+        .code(1)
+        .stderr(contains("MNIST folder").and(contains("no-mnist-here does not exist")));
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    train(&config, &out)
+        .arg("--data-dir")
+        .arg(&empty)
+        .args(["--set", "model.widths=[784, 8, 10]"])
+        .assert()
+        .code(1)
+        .stderr(contains("MNIST file train-images not found").and(contains("train-images-idx3-ubyte.gz")));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    gates().args(["train", "--config"]).assert().code(2);
+    gates().args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn broken_artifacts_are_named_and_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train(&small_config(dir.path(), ""), &out).args(["--steps", "5", "--set", "record.window=0"]).assert().success();
+    let traj = out.join("trajectory.gates");
+    let bytes = std::fs::read(&traj).unwrap();
+    let inspect = |path: &Path| gates().arg("inspect").arg(path).assert().code(1);
+
+    let truncated = dir.path().join("truncated.gates");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 10]).unwrap();
+    inspect(&truncated).stderr(contains("truncated.gates: truncated body: expected"));
+
+    let corrupted = dir.path().join("corrupted.gates");
+    let mut c = bytes.clone();
+    let n = c.len();
+    c[n - 20] ^= 0x10;
+    std::fs::write(&corrupted, c).unwrap();
+    inspect(&corrupted).stderr(contains("corrupted.gates: body checksum mismatch"));
+
+    let future = dir.path().join("future.gates");
+    let mut f = bytes.clone();
+    f[8] = 2; // the envelope version
+    std::fs::write(&future, f).unwrap();
+    inspect(&future).stderr(contains("future.gates: unsupported envelope format version 2 (this build reads version 1)"));
+
+    let text = dir.path().join("notes.gates");
+    std::fs::write(&text, "just some text").unwrap();
+    inspect(&text).stderr(contains("notes.gates: not a gates artifact"));
+
+    inspect(&dir.path().join("absent.gates")).stderr(contains("absent.gates").and(contains("No such file")));
+}
