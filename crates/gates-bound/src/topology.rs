@@ -166,6 +166,8 @@ impl CondensedDistances {
     }
 
     /// Builds the matrix of `n` points from a distance function called for every `i < j`.
+    /// Unlike [`CondensedDistances::from_condensed`] it trusts the function to return finite,
+    /// non-negative values.
     pub fn from_fn(n: usize, mut distance: impl FnMut(usize, usize) -> f64) -> Self {
         let mut data = Vec::with_capacity(n * n.saturating_sub(1) / 2);
         for i in 0..n {

@@ -68,10 +68,11 @@ impl Scalar for f64 {
     }
 }
 
-/// A dfdx device that can run every model of this crate in precision `E`.
-pub trait Backend<E: Scalar>: Device<E> + Clone + Send + Sync + 'static {}
+/// A dfdx device that can run every model of this crate in precision `E`. Not `Send`: the CUDA
+/// device holds a raw stream handle, so parallel work on host data stays on the host side.
+pub trait Backend<E: Scalar>: Device<E> + Clone + 'static {}
 
-impl<E: Scalar, D: Device<E> + Clone + Send + Sync + 'static> Backend<E> for D {}
+impl<E: Scalar, D: Device<E> + Clone + 'static> Backend<E> for D {}
 
 /// The device the binaries use: CUDA with the `cuda` feature, the CPU otherwise.
 #[cfg(feature = "cuda")]
