@@ -133,9 +133,12 @@ pub fn encode<T: Serialize>(value: &T, what: &str) -> Result<Vec<u8>> {
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8], path: &Path, section: &str) -> Result<T> {
-    let (value, used) = bincode::serde::decode_from_slice(bytes, bincode_config()).map_err(|e| {
-        Error::Decode { path: path.to_path_buf(), section: section.into(), message: e.to_string() }
-    })?;
+    let (value, used) =
+        bincode::serde::decode_from_slice(bytes, bincode_config()).map_err(|e| Error::Decode {
+            path: path.to_path_buf(),
+            section: section.into(),
+            message: e.to_string(),
+        })?;
     if used != bytes.len() {
         return Err(Error::Decode {
             path: path.to_path_buf(),
@@ -177,12 +180,12 @@ pub fn new_header<F: Format, S: Serialize>(
 /// Encodes the magic, envelope version, header and header checksum.
 pub fn encode_header(header: &Header) -> Result<Vec<u8>> {
     let bytes = encode(header, "header")?;
-    let len = u32::try_from(bytes.len())
-        .ok()
-        .filter(|&len| len <= MAX_HEADER_LEN)
-        .ok_or_else(|| Error::Encode {
-            what: "header".into(),
-            message: format!("{} bytes exceeds the limit of {MAX_HEADER_LEN}", bytes.len()),
+    let len =
+        u32::try_from(bytes.len()).ok().filter(|&len| len <= MAX_HEADER_LEN).ok_or_else(|| {
+            Error::Encode {
+                what: "header".into(),
+                message: format!("{} bytes exceeds the limit of {MAX_HEADER_LEN}", bytes.len()),
+            }
         })?;
 
     let mut out = Vec::with_capacity(bytes.len() + 20);
@@ -225,7 +228,8 @@ pub fn write_blob<F: Format, S: Serialize>(
     body: &F,
 ) -> Result<Header> {
     let body_bytes = encode(body, F::NAME)?;
-    let layout = BodyLayout::Blob { len: body_bytes.len() as u64, crc32: crc32fast::hash(&body_bytes) };
+    let layout =
+        BodyLayout::Blob { len: body_bytes.len() as u64, crc32: crc32fast::hash(&body_bytes) };
     let header = new_header::<F, S>(producer, settings, layout)?;
 
     let mut bytes = encode_header(&header)?;
@@ -399,10 +403,8 @@ fn read_checked(
     // Never trust a length field with an allocation: read in bounded chunks so a corrupted
     // length runs into the end of the file instead of into the allocator.
     let mut bytes = Vec::with_capacity(len.min(1 << 26) as usize);
-    let got = reader
-        .take(len)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("reading", path, e))?;
+    let got =
+        reader.take(len).read_to_end(&mut bytes).map_err(|e| Error::io("reading", path, e))?;
     if (got as u64) < len {
         return Err(Error::Truncated {
             path: path.to_path_buf(),
@@ -536,7 +538,8 @@ impl RecordWriter {
     /// Flushes and renames the stream to its final name.
     pub fn finish(mut self) -> Result<PathBuf> {
         self.flush()?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io("renaming into", &self.path, e))?;
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| Error::io("renaming into", &self.path, e))?;
         tracing::debug!(path = %self.path.display(), records = self.records, offset = self.records_offset, "finished record stream");
         Ok(self.path)
     }

@@ -61,7 +61,9 @@ pub enum Error {
         found: String,
     },
     /// The file was written by a newer or older version of the format.
-    #[error("{path}: unsupported {format} format version {found} (this build reads version {expected})")]
+    #[error(
+        "{path}: unsupported {format} format version {found} (this build reads version {expected})"
+    )]
     WrongVersion {
         /// The file concerned.
         path: PathBuf,
@@ -108,7 +110,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         Self::Io { action, path: path.into(), source }
     }
 }

@@ -53,8 +53,7 @@ pub use envelope::{
 };
 pub use error::{Error, Result};
 pub use spectrum::{
-    DenseSpectrum, Estimate, MinibatchRef, RitzValue, SlqRun, SourceRef, Spectrum,
-    SpectrumMethod,
+    DenseSpectrum, Estimate, MinibatchRef, RitzValue, SlqRun, SourceRef, Spectrum, SpectrumMethod,
 };
 pub use tensor::{DType, NamedTensor, TensorData};
 pub use trajectory::{

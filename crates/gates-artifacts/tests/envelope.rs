@@ -82,7 +82,8 @@ fn write_leaves_no_temporary_file_behind() {
     let path = dir.path().join("c.gates");
     write_checkpoint(&path, vec![1.0]);
     write_checkpoint(&path, vec![2.0]);
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from("c.gates")]);
 }
 

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gates_artifacts::{read_blob, read_header, write_atomic, Checkpoint, Format, TensorData, Trajectory};
+use gates_artifacts::{
+    read_blob, read_header, write_atomic, Checkpoint, Format, TensorData, Trajectory,
+};
 use safetensors::tensor::{Dtype, TensorView};
 
 /// Arguments of `gates export`.
@@ -32,13 +34,19 @@ pub fn resolve_checkpoint(file: &Path, which: &str) -> Result<PathBuf> {
         return Ok(file.to_path_buf());
     }
     if header.format != Trajectory::NAME {
-        bail!("{}: expected a checkpoint or a trajectory, found a {} file", file.display(), header.format);
+        bail!(
+            "{}: expected a checkpoint or a trajectory, found a {} file",
+            file.display(),
+            header.format
+        );
     }
     let traj = read_blob::<Trajectory>(file)?.body;
     let entry = match which {
         "final" => traj.checkpoints.last(),
         step => {
-            let step: u64 = step.parse().with_context(|| format!("invalid --checkpoint {step:?}: expected final or a step"))?;
+            let step: u64 = step.parse().with_context(|| {
+                format!("invalid --checkpoint {step:?}: expected final or a step")
+            })?;
             traj.checkpoint_at(step)
         }
     };
@@ -62,7 +70,8 @@ pub fn run(args: ExportArgs) -> Result<()> {
         bail!("{} already exists: pass --force to overwrite it", args.out.display());
     }
     let path = resolve_checkpoint(&args.file, &args.checkpoint)?;
-    let artifact = read_blob::<Checkpoint>(&path).with_context(|| format!("cannot export {}", path.display()))?;
+    let artifact = read_blob::<Checkpoint>(&path)
+        .with_context(|| format!("cannot export {}", path.display()))?;
     let ckpt = artifact.body;
 
     let buffers: Vec<(String, Vec<usize>, Dtype, Vec<u8>)> = ckpt
@@ -75,19 +84,29 @@ pub fn run(args: ExportArgs) -> Result<()> {
         .collect();
     let mut views = Vec::new();
     for (name, shape, dtype, bytes) in &buffers {
-        let view = TensorView::new(*dtype, shape.clone(), bytes).with_context(|| format!("tensor {name} does not match its shape {shape:?}"))?;
+        let view = TensorView::new(*dtype, shape.clone(), bytes)
+            .with_context(|| format!("tensor {name} does not match its shape {shape:?}"))?;
         views.push((name.clone(), view));
     }
     let metadata: HashMap<String, String> = [
         ("format".to_string(), "gates.checkpoint".to_string()),
         ("step".to_string(), ckpt.step.to_string()),
         ("settings".to_string(), artifact.header.settings_json.clone()),
-        ("layout".to_string(), "nn.Linear: weight [out, in]; y = x @ weight.T (+ bias)".to_string()),
+        (
+            "layout".to_string(),
+            "nn.Linear: weight [out, in]; y = x @ weight.T (+ bias)".to_string(),
+        ),
     ]
     .into_iter()
     .collect();
-    let bytes = safetensors::tensor::serialize(views, &Some(metadata)).context("cannot encode safetensors")?;
+    let bytes = safetensors::tensor::serialize(views, &Some(metadata))
+        .context("cannot encode safetensors")?;
     write_atomic(&args.out, &bytes)?;
-    crate::say(&format!("wrote {} tensors of step {} to {}", ckpt.params.len(), ckpt.step, args.out.display()));
+    crate::say(&format!(
+        "wrote {} tensors of step {} to {}",
+        ckpt.params.len(),
+        ckpt.step,
+        args.out.display()
+    ));
     Ok(())
 }

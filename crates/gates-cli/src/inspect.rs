@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use gates_artifacts::{read_any, AnyArtifact, Header, RunStatus, SpectrumMethod, Trajectory, ENVELOPE_VERSION};
+use gates_artifacts::{
+    read_any, AnyArtifact, Header, RunStatus, SpectrumMethod, Trajectory, ENVELOPE_VERSION,
+};
 use serde_json::{json, Value};
 
 /// Arguments of `gates inspect`.
@@ -20,9 +22,11 @@ pub struct InspectArgs {
 
 /// Runs `gates inspect`.
 pub fn run(args: InspectArgs) -> Result<()> {
-    let (header, artifact) = read_any(&args.file).with_context(|| format!("cannot inspect {}", args.file.display()))?;
-    let settings: Value = serde_json::from_str(&header.settings_json)
-        .with_context(|| format!("{}: the settings in the header are not JSON", args.file.display()))?;
+    let (header, artifact) =
+        read_any(&args.file).with_context(|| format!("cannot inspect {}", args.file.display()))?;
+    let settings: Value = serde_json::from_str(&header.settings_json).with_context(|| {
+        format!("{}: the settings in the header are not JSON", args.file.display())
+    })?;
     let summary = summarize(&artifact);
     if args.json {
         let out = json!({
@@ -62,14 +66,21 @@ fn utc(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn status_json(s: &RunStatus) -> Value {
     match *s {
         RunStatus::InProgress { step } => json!({"state": "in-progress", "step": step}),
         RunStatus::Completed { steps } => json!({"state": "completed", "steps": steps}),
-        RunStatus::Diverged { step, loss } => json!({"state": "diverged", "step": step, "loss": loss.to_string()}),
+        RunStatus::Diverged { step, loss } => {
+            json!({"state": "diverged", "step": step, "loss": loss.to_string()})
+        }
     }
 }
 
@@ -128,9 +139,15 @@ fn summarize(artifact: &AnyArtifact) -> Value {
         }),
         AnyArtifact::Spectrum(s) => {
             let (method, detail) = match &s.method {
-                SpectrumMethod::Dense { minibatches } => ("dense", json!({"minibatches": minibatches.len()})),
-                SpectrumMethod::Lanczos { top, bottom, .. } => ("lanczos", json!({"top": top, "bottom": bottom})),
-                SpectrumMethod::Slq { steps, runs } => ("slq", json!({"steps": steps, "runs": runs.len()})),
+                SpectrumMethod::Dense { minibatches } => {
+                    ("dense", json!({"minibatches": minibatches.len()}))
+                }
+                SpectrumMethod::Lanczos { top, bottom, .. } => {
+                    ("lanczos", json!({"top": top, "bottom": bottom}))
+                }
+                SpectrumMethod::Slq { steps, runs } => {
+                    ("slq", json!({"steps": steps, "runs": runs.len()}))
+                }
             };
             json!({
                 "source": s.source, "eta": s.eta, "batch_size": s.batch_size, "param_count": s.param_count,
@@ -142,10 +159,16 @@ fn summarize(artifact: &AnyArtifact) -> Value {
     }
 }
 
-fn render_text(file: &std::path::Path, h: &Header, settings: &Value, artifact: &AnyArtifact) -> String {
+fn render_text(
+    file: &std::path::Path,
+    h: &Header,
+    settings: &Value,
+    artifact: &AnyArtifact,
+) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "file       {}", file.display());
-    let _ = writeln!(s, "format     {} v{} (envelope v{ENVELOPE_VERSION})", h.format, h.format_version);
+    let _ =
+        writeln!(s, "format     {} v{} (envelope v{ENVELOPE_VERSION})", h.format, h.format_version);
     let _ = writeln!(s, "producer   {} {}", h.producer.name, h.producer.version);
     let _ = writeln!(s, "created    {}", utc(h.created_unix_s));
     let _ = writeln!(s, "\nsettings");
@@ -170,7 +193,10 @@ fn settings_text(settings: &Value) -> String {
     fn strip_nulls(v: &Value) -> Value {
         match v {
             Value::Object(map) => Value::Object(
-                map.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect(),
+                map.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                    .collect(),
             ),
             Value::Array(items) => Value::Array(items.iter().map(strip_nulls).collect()),
             other => other.clone(),
@@ -184,33 +210,66 @@ fn settings_text(settings: &Value) -> String {
 }
 
 fn render_trajectory(s: &mut String, t: &Trajectory) {
-    let _ = writeln!(s, "  model        {} ({} parameters, {})", t.model.description, t.model.param_count, t.dtype.name());
+    let _ = writeln!(
+        s,
+        "  model        {} ({} parameters, {})",
+        t.model.description,
+        t.model.param_count,
+        t.dtype.name()
+    );
     let d = &t.dataset;
-    let _ = writeln!(s, "  data         {}: {} train, {} test, {} features, {} classes", d.name, d.n_train, d.n_test, d.input_dim, d.classes);
+    let _ = writeln!(
+        s,
+        "  data         {}: {} train, {} test, {} features, {} classes",
+        d.name, d.n_train, d.n_test, d.input_dim, d.classes
+    );
     let epochs = |steps: u64| steps as f64 / t.steps_per_epoch.max(1) as f64;
     let status = match t.status {
-        RunStatus::Completed { steps } => format!("completed {steps} steps ({:.2} epochs)", epochs(steps)),
-        RunStatus::InProgress { step } => format!("in progress: {step} of {} steps", t.planned_steps),
+        RunStatus::Completed { steps } => {
+            format!("completed {steps} steps ({:.2} epochs)", epochs(steps))
+        }
+        RunStatus::InProgress { step } => {
+            format!("in progress: {step} of {} steps", t.planned_steps)
+        }
         RunStatus::Diverged { step, loss } => format!("diverged at step {step} (loss {loss})"),
     };
     let _ = writeln!(s, "  status       {status}, {:.1} s of training", t.wall_time_s);
     let _ = writeln!(s, "  steps/epoch  {}", t.steps_per_epoch);
     let _ = writeln!(s, "\n  evaluations");
-    let _ = writeln!(s, "  {:>9} {:>8} {:>10} {:>9} {:>10} {:>9} {:>9} {:>8}", "step", "epoch", "train loss", "train acc", "test loss", "test acc", "loss gap", "acc gap");
+    let _ = writeln!(
+        s,
+        "  {:>9} {:>8} {:>10} {:>9} {:>10} {:>9} {:>9} {:>8}",
+        "step", "epoch", "train loss", "train acc", "test loss", "test acc", "loss gap", "acc gap"
+    );
     for e in &t.evaluations {
         let _ = writeln!(
             s,
             "  {:>9} {:>8.2} {:>10.4} {:>8.2}% {:>10.4} {:>8.2}% {:>9.4} {:>7.2}%",
-            e.step, e.epoch, e.train.loss, 100.0 * e.train.accuracy, e.test.loss, 100.0 * e.test.accuracy, e.loss_gap(), 100.0 * e.accuracy_gap()
+            e.step,
+            e.epoch,
+            e.train.loss,
+            100.0 * e.train.accuracy,
+            e.test.loss,
+            100.0 * e.test.accuracy,
+            e.loss_gap(),
+            100.0 * e.accuracy_gap()
         );
     }
-    let _ = writeln!(s, "\n  checkpoints  {}", if t.checkpoints.is_empty() { "none".to_string() } else { String::new() });
+    let _ = writeln!(
+        s,
+        "\n  checkpoints  {}",
+        if t.checkpoints.is_empty() { "none".to_string() } else { String::new() }
+    );
     for c in &t.checkpoints {
         let _ = writeln!(s, "    step {:>9}  {}", c.step, c.file);
     }
     match &t.window {
         Some(w) => {
-            let _ = writeln!(s, "  window       {} iterates from step {} in {}", w.count, w.first_step, w.file);
+            let _ = writeln!(
+                s,
+                "  window       {} iterates from step {} in {}",
+                w.count, w.first_step, w.file
+            );
         }
         None => {
             let _ = writeln!(s, "  window       none");

@@ -33,8 +33,10 @@ impl Observer for TrainProgress {
     fn started(&mut self, plan: &Plan, from_step: u64) {
         self.bar = ProgressBar::new(plan.total_steps);
         self.bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps ({eta}) {msg}")
-                .expect("a valid template"),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} steps ({eta}) {msg}",
+            )
+            .expect("a valid template"),
         );
         self.bar.set_position(from_step);
     }

@@ -55,8 +55,10 @@ pub struct TrainArgs {
 
 fn load_config(args: &TrainArgs) -> Result<TrainConfig> {
     let path = &args.config;
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
-    let mut table: toml::Table = toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    let mut table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
 
     let mut sets: Vec<(String, String)> = Vec::new();
     for s in &args.set {
@@ -94,7 +96,9 @@ fn load_config(args: &TrainArgs) -> Result<TrainConfig> {
 
     let text = toml::to_string(&table).context("cannot re-encode the config")?;
     let config = TrainConfig::from_toml(&text).map_err(|e| match e {
-        gates_dynamics::Error::ConfigFile { message, .. } => anyhow::anyhow!("{}: {message}", path.display()),
+        gates_dynamics::Error::ConfigFile { message, .. } => {
+            anyhow::anyhow!("{}: {message}", path.display())
+        }
         other => other.into(),
     })?;
     config.validate().with_context(|| format!("in config {}", path.display()))?;
@@ -104,7 +108,8 @@ fn load_config(args: &TrainArgs) -> Result<TrainConfig> {
 /// The checkpoint with the most steps in `dir` (the rolling resume file or a kept one).
 fn latest_checkpoint(dir: &Path) -> Result<PathBuf> {
     let mut best: Option<(u64, PathBuf)> = None;
-    let entries = std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
     for entry in entries {
         let path = entry?.path();
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -141,12 +146,18 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut progress = TrainProgress::new();
     let outcome = train(&dev, &config, &options, &mut progress);
     progress.finish();
-    let outcome = outcome.with_context(|| format!("training into {} failed", args.out.display()))?;
+    let outcome =
+        outcome.with_context(|| format!("training into {} failed", args.out.display()))?;
 
     let traj = &outcome.trajectory;
-    let mut report = vec![format!("{} on {} ({} parameters)", traj.model.description, traj.dataset.name, traj.model.param_count)];
+    let mut report = vec![format!(
+        "{} on {} ({} parameters)",
+        traj.model.description, traj.dataset.name, traj.model.param_count
+    )];
     report.push(match traj.status {
-        RunStatus::Completed { steps } => format!("completed {steps} steps in {:.1} s", traj.wall_time_s),
+        RunStatus::Completed { steps } => {
+            format!("completed {steps} steps in {:.1} s", traj.wall_time_s)
+        }
         RunStatus::InProgress { step } => format!("stopped at step {step}; continue with --resume"),
         RunStatus::Diverged { step, loss } => format!("diverged at step {step} (loss {loss})"),
     });

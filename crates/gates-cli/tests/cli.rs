@@ -39,14 +39,21 @@ fn train_inspect_and_export_a_run() {
         .stdout(contains("completed 320 steps").and(contains("test loss")));
 
     let traj = out.join("trajectory.gates");
-    gates()
+    gates().arg("inspect").arg(&traj).assert().success().stdout(
+        contains("format     gates.trajectory v1")
+            .and(contains("lr = 0.2"))
+            .and(contains("evaluations")),
+    );
+
+    let json = gates()
         .arg("inspect")
+        .arg("--json")
         .arg(&traj)
         .assert()
         .success()
-        .stdout(contains("format     gates.trajectory v1").and(contains("lr = 0.2")).and(contains("evaluations")));
-
-    let json = gates().arg("inspect").arg("--json").arg(&traj).assert().success().get_output().stdout.clone();
+        .get_output()
+        .stdout
+        .clone();
     let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(value["header"]["format"], "gates.trajectory");
     assert_eq!(value["settings"]["optimizer"]["lr"], 0.2);
@@ -57,14 +64,28 @@ fn train_inspect_and_export_a_run() {
     assert!((0.0..=1.0).contains(&acc));
 
     let st = dir.path().join("model.safetensors");
-    gates().args(["export"]).arg(&traj).arg("--out").arg(&st).assert().success().stdout(contains("wrote 2 tensors of step 320"));
+    gates()
+        .args(["export"])
+        .arg(&traj)
+        .arg("--out")
+        .arg(&st)
+        .assert()
+        .success()
+        .stdout(contains("wrote 2 tensors of step 320"));
     let bytes = std::fs::read(&st).unwrap();
     let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let w = tensors.tensor("layers.0.weight").unwrap();
     assert_eq!(w.shape(), [32, 20]);
     assert_eq!(w.dtype(), safetensors::Dtype::F64);
     assert_eq!(tensors.tensor("layers.1.weight").unwrap().shape(), [4, 32]);
-    gates().arg("export").arg(&traj).arg("--out").arg(&st).assert().failure().stderr(contains("already exists"));
+    gates()
+        .arg("export")
+        .arg(&traj)
+        .arg("--out")
+        .arg(&st)
+        .assert()
+        .failure()
+        .stderr(contains("already exists"));
     gates()
         .arg("export")
         .arg(&traj)
@@ -84,11 +105,28 @@ fn flags_override_config_keys() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
     train(&small_config(dir.path(), ""), &out)
-        .args(["--lr", "0.05", "--steps", "7", "--set", "model.activation=relu", "--set", "record.window=0"])
+        .args([
+            "--lr",
+            "0.05",
+            "--steps",
+            "7",
+            "--set",
+            "model.activation=relu",
+            "--set",
+            "record.window=0",
+        ])
         .assert()
         .success()
         .stdout(contains("completed 7 steps").and(contains("relu")));
-    let json = gates().arg("inspect").arg("--json").arg(out.join("trajectory.gates")).assert().success().get_output().stdout.clone();
+    let json = gates()
+        .arg("inspect")
+        .arg("--json")
+        .arg(out.join("trajectory.gates"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(value["settings"]["optimizer"]["lr"], 0.05);
     assert_eq!(value["settings"]["training"]["steps"], 7);
@@ -101,11 +139,23 @@ fn an_interrupted_run_resumes_to_the_same_result() {
     let config = small_config(dir.path(), "");
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     train(&config, &a).assert().success();
-    train(&config, &b).args(["--stop-after", "100"]).assert().success().stdout(contains("stopped at step 100"));
+    train(&config, &b)
+        .args(["--stop-after", "100"])
+        .assert()
+        .success()
+        .stdout(contains("stopped at step 100"));
     train(&config, &b).arg("--resume").assert().success().stdout(contains("completed 320 steps"));
 
     let eval = |dir: &Path| {
-        let json = gates().arg("inspect").arg("--json").arg(dir.join("trajectory.gates")).assert().success().get_output().stdout.clone();
+        let json = gates()
+            .arg("inspect")
+            .arg("--json")
+            .arg(dir.join("trajectory.gates"))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         (v["contents"]["evaluations"].clone(), v["contents"]["step_loss"].clone())
     };
@@ -119,12 +169,16 @@ fn an_existing_run_is_never_overwritten_silently() {
     let config = small_config(dir.path(), "");
     train(&config, &out).args(["--steps", "5", "--set", "record.window=0"]).assert().success();
     let before = std::fs::read(out.join("trajectory.gates")).unwrap();
-    train(&config, &out)
-        .assert()
-        .code(1)
-        .stderr(contains("trajectory.gates already exists").or(contains("already exists")).and(contains("--force")));
+    train(&config, &out).assert().code(1).stderr(
+        contains("trajectory.gates already exists")
+            .or(contains("already exists"))
+            .and(contains("--force")),
+    );
     assert_eq!(std::fs::read(out.join("trajectory.gates")).unwrap(), before, "untouched");
-    train(&config, &out).args(["--steps", "5", "--set", "record.window=0", "--force"]).assert().success();
+    train(&config, &out)
+        .args(["--steps", "5", "--set", "record.window=0", "--force"])
+        .assert()
+        .success();
 }
 
 #[test]
@@ -138,14 +192,26 @@ fn bad_configs_are_clear_errors() {
         .stderr(contains("cannot read config file").and(contains("missing.toml")));
 
     let unknown = small_config(dir.path(), "[extras]\nfoo = 1");
-    train(&unknown, &out).assert().code(1).stderr(contains("run.toml").and(contains("unknown field `extras`")));
+    train(&unknown, &out)
+        .assert()
+        .code(1)
+        .stderr(contains("run.toml").and(contains("unknown field `extras`")));
 
     let cases: [(&[&str], &str); 6] = [
         (&["--lr", "-0.1"], "invalid optimizer.lr: expected a positive learning rate, found -0.1"),
         (&["--lr", "0"], "invalid optimizer.lr"),
-        (&["--batch-size", "100000"], "invalid training.batch_size: expected at most the 512 training samples, found 100000"),
-        (&["--set", "model.widths=[20, 0, 4]"], "invalid model.widths: expected every width at least 1"),
-        (&["--set", "model.widths=[21, 8, 4]"], "expected first width 20 (the data's input size), found 21"),
+        (
+            &["--batch-size", "100000"],
+            "invalid training.batch_size: expected at most the 512 training samples, found 100000",
+        ),
+        (
+            &["--set", "model.widths=[20, 0, 4]"],
+            "invalid model.widths: expected every width at least 1",
+        ),
+        (
+            &["--set", "model.widths=[21, 8, 4]"],
+            "expected first width 20 (the data's input size), found 21",
+        ),
         (&["--dtype", "f16"], "expected \"f32\" or \"f64\", found \"f16\""),
     ];
     let config = small_config(dir.path(), "");
@@ -168,7 +234,10 @@ fn bad_configs_are_clear_errors() {
         .args(["--set", "model.widths=[784, 8, 10]"])
         .assert()
         .code(1)
-        .stderr(contains("MNIST file train-images not found").and(contains("train-images-idx3-ubyte.gz")));
+        .stderr(
+            contains("MNIST file train-images not found")
+                .and(contains("train-images-idx3-ubyte.gz")),
+        );
 }
 
 #[test]
@@ -181,7 +250,10 @@ fn usage_errors_exit_with_2() {
 fn broken_artifacts_are_named_and_explained() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    train(&small_config(dir.path(), ""), &out).args(["--steps", "5", "--set", "record.window=0"]).assert().success();
+    train(&small_config(dir.path(), ""), &out)
+        .args(["--steps", "5", "--set", "record.window=0"])
+        .assert()
+        .success();
     let traj = out.join("trajectory.gates");
     let bytes = std::fs::read(&traj).unwrap();
     let inspect = |path: &Path| gates().arg("inspect").arg(path).assert().code(1);
@@ -201,11 +273,14 @@ fn broken_artifacts_are_named_and_explained() {
     let mut f = bytes.clone();
     f[8] = 2; // the envelope version
     std::fs::write(&future, f).unwrap();
-    inspect(&future).stderr(contains("future.gates: unsupported envelope format version 2 (this build reads version 1)"));
+    inspect(&future).stderr(contains(
+        "future.gates: unsupported envelope format version 2 (this build reads version 1)",
+    ));
 
     let text = dir.path().join("notes.gates");
     std::fs::write(&text, "just some text").unwrap();
     inspect(&text).stderr(contains("notes.gates: not a gates artifact"));
 
-    inspect(&dir.path().join("absent.gates")).stderr(contains("absent.gates").and(contains("No such file")));
+    inspect(&dir.path().join("absent.gates"))
+        .stderr(contains("absent.gates").and(contains("No such file")));
 }

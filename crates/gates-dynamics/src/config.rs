@@ -138,7 +138,9 @@ mod dtype_name {
         match String::deserialize(d)?.as_str() {
             "f32" => Ok(DType::F32),
             "f64" => Ok(DType::F64),
-            other => Err(serde::de::Error::custom(format!("expected \"f32\" or \"f64\", found {other:?}"))),
+            other => Err(serde::de::Error::custom(format!(
+                "expected \"f32\" or \"f64\", found {other:?}"
+            ))),
         }
     }
 }
@@ -165,16 +167,25 @@ pub struct Plan {
 impl TrainConfig {
     /// Reads and checks a config file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { action: "reading", path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            action: "reading",
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_toml(&text).map_err(|e| match e {
-            Error::ConfigFile { message, .. } => Error::ConfigFile { path: path.to_path_buf(), message },
+            Error::ConfigFile { message, .. } => {
+                Error::ConfigFile { path: path.to_path_buf(), message }
+            }
             other => other,
         })
     }
 
     /// Parses a config from TOML text (unknown keys are errors).
     pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::ConfigFile { path: "<config>".into(), message: e.to_string().trim_end().to_string() })
+        toml::from_str(text).map_err(|e| Error::ConfigFile {
+            path: "<config>".into(),
+            message: e.to_string().trim_end().to_string(),
+        })
     }
 
     /// The config as TOML.
@@ -191,8 +202,16 @@ impl TrainConfig {
             return Err(Error::config("training.batch_size", "at least 1", 0));
         }
         match (t.epochs, t.steps) {
-            (Some(_), Some(_)) => return Err(Error::config("training.epochs", "either epochs or steps, not both", "both")),
-            (None, None) => return Err(Error::config("training.epochs", "epochs or steps", "neither")),
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "training.epochs",
+                    "either epochs or steps, not both",
+                    "both",
+                ))
+            }
+            (None, None) => {
+                return Err(Error::config("training.epochs", "epochs or steps", "neither"))
+            }
             (Some(0), _) => return Err(Error::config("training.epochs", "at least 1", 0)),
             (_, Some(0)) => return Err(Error::config("training.steps", "at least 1", 0)),
             _ => {}
@@ -201,7 +220,11 @@ impl TrainConfig {
             return Err(Error::config("training.eval_every", "at least 1", 0));
         }
         if self.record.window > 0 && self.record.window_eval_samples == 0 {
-            return Err(Error::config("record.window_eval_samples", "at least 1 when a window is recorded", 0));
+            return Err(Error::config(
+                "record.window_eval_samples",
+                "at least 1 when a window is recorded",
+                0,
+            ));
         }
         Ok(())
     }
@@ -212,21 +235,38 @@ impl TrainConfig {
         self.validate()?;
         let widths = &self.model.widths;
         if widths[0] != input_dim {
-            return Err(Error::config("model.widths", format!("first width {input_dim} (the data's input size)"), widths[0]));
+            return Err(Error::config(
+                "model.widths",
+                format!("first width {input_dim} (the data's input size)"),
+                widths[0],
+            ));
         }
         if *widths.last().expect("validated") != classes {
-            return Err(Error::config("model.widths", format!("last width {classes} (the data's classes)"), widths.last().expect("validated")));
+            return Err(Error::config(
+                "model.widths",
+                format!("last width {classes} (the data's classes)"),
+                widths.last().expect("validated"),
+            ));
         }
         let b = self.training.batch_size;
         if b > n_train {
-            return Err(Error::config("training.batch_size", format!("at most the {n_train} training samples"), b));
+            return Err(Error::config(
+                "training.batch_size",
+                format!("at most the {n_train} training samples"),
+                b,
+            ));
         }
 
         let spe = (n_train / b) as u64;
-        let total = self.training.steps.unwrap_or_else(|| self.training.epochs.expect("validated") * spe);
+        let total =
+            self.training.steps.unwrap_or_else(|| self.training.epochs.expect("validated") * spe);
         let mut checkpoints: Vec<u64> = self.record.checkpoint_steps.clone();
         if let Some(&bad) = checkpoints.iter().find(|&&s| s > total) {
-            return Err(Error::config("record.checkpoint_steps", format!("steps in 0..={total}"), bad));
+            return Err(Error::config(
+                "record.checkpoint_steps",
+                format!("steps in 0..={total}"),
+                bad,
+            ));
         }
         let n = self.record.checkpoint_count;
         checkpoints.extend((1..=n).map(|k| ((k as f64) * total as f64 / n as f64).round() as u64));
@@ -236,7 +276,11 @@ impl TrainConfig {
 
         let window = self.record.window;
         if window > total + 1 {
-            return Err(Error::config("record.window", format!("at most T + 1 = {} iterates", total + 1), window));
+            return Err(Error::config(
+                "record.window",
+                format!("at most T + 1 = {} iterates", total + 1),
+                window,
+            ));
         }
         Ok(Plan {
             n_train,

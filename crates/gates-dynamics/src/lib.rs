@@ -15,4 +15,4 @@ pub use config::{Plan, RecordConfig, TrainConfig, TrainingConfig};
 pub use error::{Error, Result};
 pub use noise::MinibatchNoise;
 pub use optim::{Optimizer, OptimizerConfig};
-pub use train::{files, train, Observer, Outcome, Silent, TrainOptions};
+pub use train::{files, step, train, Observer, Outcome, Silent, TrainOptions};

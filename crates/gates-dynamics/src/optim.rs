@@ -113,7 +113,11 @@ impl OptimizerConfig {
                 unit("optimizer.momentum", momentum)?;
                 nonneg("optimizer.weight_decay", weight_decay)?;
                 if nesterov && momentum == 0.0 {
-                    return Err(Error::config("optimizer.nesterov", "momentum > 0 with nesterov", "momentum = 0"));
+                    return Err(Error::config(
+                        "optimizer.nesterov",
+                        "momentum > 0 with nesterov",
+                        "momentum = 0",
+                    ));
                 }
             }
             OptimizerConfig::Adamw { beta1, beta2, eps, weight_decay, .. } => {
@@ -167,11 +171,16 @@ impl<E: Scalar, D: Backend<E>> Optimizer<E, D> {
             let g = g.clone();
             match self.config {
                 OptimizerConfig::Sgd { lr, momentum, weight_decay, nesterov } => {
-                    let g = if weight_decay > 0.0 { g + w.clone() * E::of(weight_decay) } else { g };
+                    let g =
+                        if weight_decay > 0.0 { g + w.clone() * E::of(weight_decay) } else { g };
                     let dir = if momentum > 0.0 {
                         let m = self.first[i].clone() * E::of(momentum) + g.clone();
                         self.first[i] = m.clone();
-                        if nesterov { g + m * E::of(momentum) } else { m }
+                        if nesterov {
+                            g + m * E::of(momentum)
+                        } else {
+                            m
+                        }
                     } else {
                         g
                     };
@@ -219,19 +228,32 @@ impl<E: Scalar, D: Backend<E>> Optimizer<E, D> {
     /// Restores the state exported by [`Optimizer::export`] for the same parameters.
     pub fn import(&mut self, state: &OptimizerState, names: &[String]) -> Result<()> {
         if state.kind != self.config.name() {
-            return Err(Error::config("optimizer.kind", format!("{} as in the checkpoint", state.kind), self.config.name()));
+            return Err(Error::config(
+                "optimizer.kind",
+                format!("{} as in the checkpoint", state.kind),
+                self.config.name(),
+            ));
         }
         let expected = self.first.len() + self.second.len();
         if state.buffers.len() != expected {
-            return Err(Error::config("optimizer state", format!("{expected} buffers"), state.buffers.len()));
+            return Err(Error::config(
+                "optimizer state",
+                format!("{expected} buffers"),
+                state.buffers.len(),
+            ));
         }
         let mut stored = state.buffers.iter();
         for bufs in [&mut self.first, &mut self.second] {
             for (name, b) in names.iter().zip(bufs.iter_mut()) {
                 let t = stored.next().expect("counted above");
-                let values = E::unpack(&t.data).filter(|v| v.len() == b.shape().0 && t.name.starts_with(name.as_str()));
+                let values = E::unpack(&t.data)
+                    .filter(|v| v.len() == b.shape().0 && t.name.starts_with(name.as_str()));
                 let values = values.ok_or_else(|| {
-                    Error::config("optimizer state", format!("buffer of {name} with {} {} values", b.shape().0, E::DTYPE.name()), &t.name)
+                    Error::config(
+                        "optimizer state",
+                        format!("buffer of {name} with {} {} values", b.shape().0, E::DTYPE.name()),
+                        &t.name,
+                    )
                 })?;
                 let n = values.len();
                 *b = b.device().tensor_from_vec(values, (n,));
@@ -247,7 +269,10 @@ mod tests {
     use super::*;
 
     /// Three updates with fixed gradients against the formulas written out on plain numbers.
-    fn check(config: OptimizerConfig, reference: impl Fn(&mut [f64], &mut [f64], &mut [f64], &[f64], i32)) {
+    fn check(
+        config: OptimizerConfig,
+        reference: impl Fn(&mut [f64], &mut [f64], &mut [f64], &[f64], i32),
+    ) {
         let dev = Cpu::default();
         let w0 = vec![0.5, -1.0, 2.0];
         let grads = [vec![0.1, 0.2, -0.3], vec![-0.4, 0.0, 0.25], vec![1.0, -1.0, 0.5]];
@@ -270,7 +295,8 @@ mod tests {
                 w[i] -= 0.1 * g[i];
             }
         });
-        let config = OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, weight_decay: 0.01, nesterov: true };
+        let config =
+            OptimizerConfig::Sgd { lr: 0.1, momentum: 0.9, weight_decay: 0.01, nesterov: true };
         check(config, |w, m, _, g, _| {
             for i in 0..3 {
                 let g = g[i] + 0.01 * w[i];
@@ -282,7 +308,13 @@ mod tests {
 
     #[test]
     fn adamw_follows_its_formula() {
-        let config = OptimizerConfig::Adamw { lr: 0.01, beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0.1 };
+        let config = OptimizerConfig::Adamw {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.1,
+        };
         check(config, |w, m, v, g, t| {
             for i in 0..3 {
                 w[i] *= 1.0 - 0.01 * 0.1;
@@ -298,7 +330,13 @@ mod tests {
     #[test]
     fn exported_state_restores_the_same_trajectory() {
         let dev = Cpu::default();
-        let config = OptimizerConfig::Adamw { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
+        let config = OptimizerConfig::Adamw {
+            lr: 0.01,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        };
         let names = vec!["w".to_string()];
         let g = dev.tensor_from_vec(vec![0.3f64, -0.2], (2,));
         let mut p = vec![dev.tensor_from_vec(vec![1.0f64, 2.0], (2,))];

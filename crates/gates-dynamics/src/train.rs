@@ -16,7 +16,7 @@ use gates_artifacts::{
     RunStatus, Trajectory, WindowEntry, WindowKind, WindowPreamble, WindowRecord,
 };
 use gates_models::data::{Dataset, Split};
-use gates_models::{loss, Backend, Mlp, Scalar};
+use gates_models::{loss, Backend, LossKind, Mlp, Scalar};
 use rand::SeedableRng;
 
 use crate::config::{Plan, TrainConfig};
@@ -79,7 +79,12 @@ pub struct Outcome {
 }
 
 /// Trains as `config` says on device `dev`, in the precision the config names.
-pub fn train<D>(dev: &D, config: &TrainConfig, options: &TrainOptions, observer: &mut dyn Observer) -> Result<Outcome>
+pub fn train<D>(
+    dev: &D,
+    config: &TrainConfig,
+    options: &TrainOptions,
+    observer: &mut dyn Observer,
+) -> Result<Outcome>
 where
     D: Backend<f32> + Backend<f64>,
 {
@@ -94,7 +99,7 @@ where
 /// Training-set indices of the fixed evaluation subset of the window: n′ of the n samples drawn
 /// without replacement from a generator seeded with the training seed, sorted.
 pub fn window_eval_indices(n_train: usize, wanted: usize, seed: u64) -> Vec<usize> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5EED_0F_E7A1);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x005E_ED0F_E7A1);
     let mut idx = rand::seq::index::sample(&mut rng, n_train, wanted.min(n_train)).into_vec();
     idx.sort_unstable();
     idx
@@ -120,15 +125,25 @@ struct Run<'a, E: Scalar, D: Backend<E>> {
 }
 
 impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
-    fn new(dev: &D, config: &'a TrainConfig, options: &'a TrainOptions, split: &'a Split) -> Result<Self> {
+    fn new(
+        dev: &D,
+        config: &'a TrainConfig,
+        options: &'a TrainOptions,
+        split: &'a Split,
+    ) -> Result<Self> {
         let train = &split.train;
         let plan = config.plan(train.len(), train.input_dim, train.classes)?;
         let model = Mlp::<E, D>::init(&config.model, dev)?;
         let names: Vec<String> = config.model.param_specs().into_iter().map(|s| s.name).collect();
         let optimizer = Optimizer::new(&config.optimizer, model.params());
-        let noise = MinibatchNoise::new(train.len(), config.training.batch_size, config.training.seed);
+        let noise =
+            MinibatchNoise::new(train.len(), config.training.batch_size, config.training.seed);
         let eval_indices = if plan.window_start.is_some() {
-            window_eval_indices(train.len(), config.record.window_eval_samples, config.training.seed)
+            window_eval_indices(
+                train.len(),
+                config.record.window_eval_samples,
+                config.training.seed,
+            )
         } else {
             vec![]
         };
@@ -183,7 +198,8 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
         };
         for entry in std::fs::read_dir(dir).map_err(io_err("listing", dir))? {
             let path = entry.map_err(io_err("listing", dir))?.path();
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name =
+                path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if !ours(&name) {
                 continue;
             }
@@ -218,15 +234,22 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
 
         let step = artifact.body.step;
         if step >= self.plan.total_steps {
-            return Err(resume_err(format!("it is the final checkpoint (step {step}); the run is complete")));
+            return Err(resume_err(format!(
+                "it is the final checkpoint (step {step}); the run is complete"
+            )));
         }
-        self.model = Mlp::from_named(&self.config.model, &self.model.device(), &artifact.body.params)?;
+        self.model =
+            Mlp::from_named(&self.config.model, &self.model.device(), &artifact.body.params)?;
         self.optimizer.import(&artifact.body.optimizer, &self.names)?;
 
         let traj_path = self.out(files::TRAJECTORY);
         let mut traj = read_blob::<Trajectory>(&traj_path)?.body;
         if (traj.step_loss.len() as u64) < step {
-            return Err(resume_err(format!("{} records only {} steps", traj_path.display(), traj.step_loss.len())));
+            return Err(resume_err(format!(
+                "{} records only {} steps",
+                traj_path.display(),
+                traj.step_loss.len()
+            )));
         }
         traj.step_loss.truncate(step as usize);
         traj.evaluations.retain(|e| e.step <= step);
@@ -235,7 +258,8 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
 
         if let Some(entry) = traj.window.as_mut().filter(|w| w.first_step <= step) {
             let keep = step - entry.first_step + 1;
-            self.window = Some(RecordWriter::resume::<WindowPreamble>(&self.out(&entry.file), keep)?);
+            self.window =
+                Some(RecordWriter::resume::<WindowPreamble>(&self.out(&entry.file), keep)?);
             entry.count = keep;
         } else {
             traj.window = None;
@@ -266,9 +290,15 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
             };
             let path = self.out(files::WINDOW);
             self.window = Some(RecordWriter::create(&path, &producer!(), self.config, &preamble)?);
-            self.trajectory.window = Some(WindowEntry { file: files::WINDOW.into(), first_step: step, count: 0 });
+            self.trajectory.window =
+                Some(WindowEntry { file: files::WINDOW.into(), first_step: step, count: 0 });
         }
-        let losses = loss::per_sample_losses(&self.model, &self.split.train, &self.eval_indices, self.config.loss);
+        let losses = loss::per_sample_losses(
+            &self.model,
+            &self.split.train,
+            &self.eval_indices,
+            self.config.loss,
+        );
         let record = WindowRecord {
             step,
             params: self.model.flat().into_iter().map(|x| x.f64() as f32).collect(),
@@ -282,7 +312,11 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
     }
 
     fn checkpoint_body(&self, step: u64) -> Checkpoint {
-        Checkpoint { step, params: self.model.to_named(), optimizer: self.optimizer.export(&self.names) }
+        Checkpoint {
+            step,
+            params: self.model.to_named(),
+            optimizer: self.optimizer.export(&self.names),
+        }
     }
 
     /// Writes a checkpoint, then the trajectory so far, so the pair can always resume.
@@ -313,7 +347,12 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
         if t % plan.eval_every == 0 || kept || t == plan.total_steps {
             let evaluation = self.evaluate(t);
             observer.evaluated(&evaluation);
-            tracing::debug!(step = t, train_loss = evaluation.train.loss, test_acc = evaluation.test.accuracy, "evaluated");
+            tracing::debug!(
+                step = t,
+                train_loss = evaluation.train.loss,
+                test_acc = evaluation.test.accuracy,
+                "evaluated"
+            );
             self.trajectory.evaluations.push(evaluation);
         }
         if self.plan.window_start.is_some_and(|s| t >= s) {
@@ -328,7 +367,6 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
     fn run(mut self, observer: &mut dyn Observer) -> Result<Outcome> {
         let clock = Instant::now();
         let total = self.plan.total_steps;
-        let dev = self.model.device();
         observer.started(&self.plan, self.start);
         tracing::info!(
             steps = total,
@@ -350,29 +388,28 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
             if self.options.stop_after == Some(t) {
                 self.write_checkpoint(t, files::RESUME, false, wall)?;
                 tracing::info!(step = t, "stopped as asked; resume from {}", files::RESUME);
-                return Ok(Outcome { trajectory_path: self.out(files::TRAJECTORY), trajectory: self.finish_snapshot(wall) });
+                return Ok(Outcome {
+                    trajectory_path: self.out(files::TRAJECTORY),
+                    trajectory: self.finish_snapshot(wall),
+                });
             }
             if self.plan.resume_every > 0 && t > self.start && t % self.plan.resume_every == 0 {
                 self.write_checkpoint(t, files::RESUME, false, wall)?;
             }
 
             let batch = self.noise.batch(t).to_vec();
-            let x = self.split.train.inputs_tensor::<E, D>(&dev, &batch);
-            let y = self.split.train.onehot_tensor::<E, D>(&dev, &batch);
-            let logits = self.model.forward(x.traced(Gradients::leaky()));
-            let loss = self.config.loss.batch_loss(logits, y);
-            let value = loss.as_vec()[0].f64();
+            let value = step(
+                &mut self.model,
+                &mut self.optimizer,
+                &self.split.train,
+                &batch,
+                self.config.loss,
+            );
             self.trajectory.step_loss.push(value);
             if !value.is_finite() {
                 tracing::warn!(step = t, loss = value, "loss is not finite; the run diverged");
                 break RunStatus::Diverged { step: t, loss: value };
             }
-
-            let grads = loss.backward();
-            let g: Vec<_> = self.model.params().iter().map(|p| grads.get(p)).collect();
-            let mut params = self.model.params().to_vec();
-            self.optimizer.step(&mut params, &g);
-            self.model.set_params(params);
             t += 1;
             observer.stepped(t, value);
         };
@@ -387,7 +424,10 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
         if resume.exists() {
             std::fs::remove_file(&resume).map_err(io_err("removing", &resume))?;
         }
-        Ok(Outcome { trajectory_path: self.out(files::TRAJECTORY), trajectory: self.finish_snapshot(wall) })
+        Ok(Outcome {
+            trajectory_path: self.out(files::TRAJECTORY),
+            trajectory: self.finish_snapshot(wall),
+        })
     }
 
     fn finish_snapshot(&self, wall: f64) -> Trajectory {
@@ -397,11 +437,41 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
     }
 }
 
+/// One optimizer step on the minibatch `batch` of `data`: forward with a tape, backward, update.
+/// Returns the minibatch loss before the update; when it is not finite the parameters are left
+/// as they were (the caller records the divergence).
+pub fn step<E: Scalar, D: Backend<E>>(
+    model: &mut Mlp<E, D>,
+    optimizer: &mut Optimizer<E, D>,
+    data: &Dataset,
+    batch: &[usize],
+    kind: LossKind,
+) -> f64 {
+    let dev = model.device();
+    let x = data.inputs_tensor::<E, D>(&dev, batch);
+    let y = data.onehot_tensor::<E, D>(&dev, batch);
+    let logits = model.forward(x.traced(Gradients::leaky()));
+    let loss = kind.batch_loss(logits, y);
+    let value = loss.as_vec()[0].f64();
+    if !value.is_finite() {
+        return value;
+    }
+    let grads = loss.backward();
+    let g: Vec<_> = model.params().iter().map(|p| grads.get(p)).collect();
+    let mut params = model.params().to_vec();
+    optimizer.step(&mut params, &g);
+    model.set_params(params);
+    value
+}
+
 /// The evaluation subset of a data set as a new data set (for tools that recompute losses).
 pub fn subset(data: &Dataset, indices: &[usize]) -> Dataset {
     let d = data.input_dim;
     Dataset {
-        inputs: indices.iter().flat_map(|&i| data.inputs[i * d..(i + 1) * d].iter().copied()).collect(),
+        inputs: indices
+            .iter()
+            .flat_map(|&i| data.inputs[i * d..(i + 1) * d].iter().copied())
+            .collect(),
         labels: indices.iter().map(|&i| data.labels[i]).collect(),
         input_dim: d,
         classes: data.classes,

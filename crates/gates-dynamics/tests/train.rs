@@ -4,7 +4,10 @@
 use std::path::Path;
 
 use dfdx::tensor::Cpu;
-use gates_artifacts::{read_blob, Checkpoint, RecordFormat, RecordReader, RunStatus, Trajectory, WindowPreamble, WindowRecord};
+use gates_artifacts::{
+    read_blob, Checkpoint, RecordFormat, RecordReader, RunStatus, Trajectory, WindowPreamble,
+    WindowRecord,
+};
 use gates_dynamics::{files, train, Silent, TrainConfig, TrainOptions};
 
 fn options(dir: &Path) -> TrainOptions {
@@ -84,7 +87,9 @@ fn window_records(path: &Path) -> Vec<WindowRecord> {
     let n = reader.len();
     let mut buf = Vec::new();
     reader.read_block(0, n, &mut buf).unwrap();
-    buf.chunks_exact(reader.preamble().record_len() as usize).map(|c| WindowRecord::decode(c, d)).collect()
+    buf.chunks_exact(reader.preamble().record_len() as usize)
+        .map(|c| WindowRecord::decode(c, d))
+        .collect()
 }
 
 fn final_params(dir: &Path, traj: &Trajectory) -> Checkpoint {
@@ -100,7 +105,9 @@ fn resumed_runs_match_uninterrupted_runs_exactly() {
     ] {
         let config = small_config(optimizer, 12);
         let full_dir = tempfile::tempdir().unwrap();
-        let full = train(&Cpu::default(), &config, &options(full_dir.path()), &mut Silent).unwrap().trajectory;
+        let full = train(&Cpu::default(), &config, &options(full_dir.path()), &mut Silent)
+            .unwrap()
+            .trajectory;
         assert_eq!(full.status, RunStatus::Completed { steps: 36 });
         assert_eq!(full.window.as_ref().unwrap().count, 12);
 
@@ -120,8 +127,14 @@ fn resumed_runs_match_uninterrupted_runs_exactly() {
             assert_eq!(resumed.checkpoints, full.checkpoints, "stop at {stop}");
             assert_eq!(resumed.window, full.window, "stop at {stop}");
             assert_eq!(final_params(dir.path(), &resumed), final_params(full_dir.path(), &full));
-            assert_eq!(window_records(&dir.path().join(files::WINDOW)), window_records(&full_dir.path().join(files::WINDOW)));
-            assert!(!dir.path().join(files::RESUME).exists(), "a finished run cleans up its resume file");
+            assert_eq!(
+                window_records(&dir.path().join(files::WINDOW)),
+                window_records(&full_dir.path().join(files::WINDOW))
+            );
+            assert!(
+                !dir.path().join(files::RESUME).exists(),
+                "a finished run cleans up its resume file"
+            );
         }
 
         // Resuming from a kept checkpoint in the middle works too.
@@ -134,7 +147,8 @@ fn resumed_runs_match_uninterrupted_runs_exactly() {
         let mut opts = options(dir.path());
         opts.resume_from = Some(dir.path().join(&mid.file));
         // The finished window has no partial stream to continue; re-create it from the copy.
-        std::fs::rename(dir.path().join(files::WINDOW), dir.path().join("window.gates.partial")).unwrap();
+        std::fs::rename(dir.path().join(files::WINDOW), dir.path().join("window.gates.partial"))
+            .unwrap();
         let resumed = train(&Cpu::default(), &config, &opts, &mut Silent).unwrap().trajectory;
         assert_eq!(resumed.step_loss, full.step_loss);
         assert_eq!(final_params(dir.path(), &resumed), final_params(full_dir.path(), &full));
@@ -145,7 +159,8 @@ fn resumed_runs_match_uninterrupted_runs_exactly() {
 fn window_holds_the_last_iterates_with_their_losses() {
     let config = small_config("kind = \"sgd\"\nlr = 0.1", 5);
     let dir = tempfile::tempdir().unwrap();
-    let traj = train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap().trajectory;
+    let traj =
+        train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap().trajectory;
     let records = window_records(&dir.path().join(files::WINDOW));
     let steps: Vec<u64> = records.iter().map(|r| r.step).collect();
     assert_eq!(steps, vec![32, 33, 34, 35, 36]);
@@ -169,8 +184,11 @@ fn a_diverging_run_is_recorded_not_a_crash() {
         .replace("dtype = \"f64\"", "dtype = \"f64\"\nloss = \"mse\"");
     let config = TrainConfig::from_toml(&text).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let traj = train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap().trajectory;
-    let RunStatus::Diverged { step, loss } = traj.status else { panic!("status {:?}", traj.status) };
+    let traj =
+        train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap().trajectory;
+    let RunStatus::Diverged { step, loss } = traj.status else {
+        panic!("status {:?}", traj.status)
+    };
     assert!(!loss.is_finite());
     assert_eq!(traj.step_loss.len() as u64, step + 1);
     let stored = read_blob::<Trajectory>(&dir.path().join(files::TRAJECTORY)).unwrap().body;
@@ -182,7 +200,8 @@ fn an_existing_run_is_not_overwritten_unless_asked() {
     let config = small_config("kind = \"sgd\"\nlr = 0.1", 0);
     let dir = tempfile::tempdir().unwrap();
     train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap();
-    let err = train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap_err().to_string();
+    let err =
+        train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap_err().to_string();
     assert!(err.contains("already exists") && err.contains("--force"), "{err}");
     let mut opts = options(dir.path());
     opts.overwrite = true;
@@ -207,7 +226,11 @@ fn resuming_with_other_settings_is_refused() {
 fn impossible_settings_name_their_key() {
     let cases = [
         ("lr = 0.1", "lr = -1.0", "invalid optimizer.lr"),
-        ("batch_size = 8", "batch_size = 500", "invalid training.batch_size: expected at most the 50 training samples"),
+        (
+            "batch_size = 8",
+            "batch_size = 500",
+            "invalid training.batch_size: expected at most the 50 training samples",
+        ),
         ("widths = [6, 8, 3]", "widths = [6, 0, 3]", "invalid model.widths"),
         ("widths = [6, 8, 3]", "widths = [7, 8, 3]", "expected first width 6"),
         ("epochs = 6", "epochs = 6\nsteps = 3", "either epochs or steps"),
@@ -217,9 +240,12 @@ fn impossible_settings_name_their_key() {
         assert!(base.contains(from), "{from} in {base}");
         let config = TrainConfig::from_toml(&base.replacen(from, to, 1)).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let err = train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap_err().to_string();
+        let err = train(&Cpu::default(), &config, &options(dir.path()), &mut Silent)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(message), "{err}");
     }
-    let err = TrainConfig::from_toml(&base.replacen("lr = 0.1", "lr = 0.1\nlearning_rate = 2", 1)).unwrap_err();
+    let err = TrainConfig::from_toml(&base.replacen("lr = 0.1", "lr = 0.1\nlearning_rate = 2", 1))
+        .unwrap_err();
     assert!(err.to_string().contains("unknown field `learning_rate`"), "{err}");
 }

@@ -107,7 +107,10 @@ impl MlpConfig {
     pub fn param_specs(&self) -> Vec<ParamSpec> {
         let mut specs = Vec::new();
         for (l, (fan_in, fan_out)) in self.layer_dims().enumerate() {
-            specs.push(ParamSpec { name: format!("layers.{l}.weight"), shape: vec![fan_out, fan_in] });
+            specs.push(ParamSpec {
+                name: format!("layers.{l}.weight"),
+                shape: vec![fan_out, fan_in],
+            });
             if self.bias {
                 specs.push(ParamSpec { name: format!("layers.{l}.bias"), shape: vec![fan_out] });
             }
@@ -257,7 +260,11 @@ impl<E: Scalar, D: Backend<E>> Mlp<E, D> {
             .param_specs()
             .into_iter()
             .zip(&self.params)
-            .map(|(spec, p)| NamedTensor { name: spec.name, shape: spec.shape, data: E::pack(p.as_vec()) })
+            .map(|(spec, p)| NamedTensor {
+                name: spec.name,
+                shape: spec.shape,
+                data: E::pack(p.as_vec()),
+            })
             .collect()
     }
 

@@ -45,7 +45,11 @@ mod tests {
                 let (gp, gm) = (gradient(xp), gradient(xm));
                 for j in 0..2 {
                     let fd = (gp[j] - gm[j]) / (2.0 * h);
-                    assert!((fd - hess[j][i]).abs() < 1e-6, "hessian {j}{i}: {fd} vs {}", hess[j][i]);
+                    assert!(
+                        (fd - hess[j][i]).abs() < 1e-6,
+                        "hessian {j}{i}: {fd} vs {}",
+                        hess[j][i]
+                    );
                 }
             }
         }

@@ -39,9 +39,18 @@ fn mnist_folder_reads_raw_and_gzip_files_and_names_missing_ones() {
     let dir = tempfile::tempdir().unwrap();
     let n = 3u32;
     let images: Vec<u8> = (0..n * 784).map(|i| (i % 256) as u8).collect();
-    std::fs::write(dir.path().join("train-images-idx3-ubyte.gz"), gz(&idx_bytes(8, &[n, 28, 28], &images))).unwrap();
-    std::fs::write(dir.path().join("train-labels-idx1-ubyte"), idx_bytes(8, &[n], &[1, 2, 3])).unwrap();
-    std::fs::write(dir.path().join("t10k-images.idx3-ubyte"), idx_bytes(8, &[1, 28, 28], &[255; 784])).unwrap();
+    std::fs::write(
+        dir.path().join("train-images-idx3-ubyte.gz"),
+        gz(&idx_bytes(8, &[n, 28, 28], &images)),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("train-labels-idx1-ubyte"), idx_bytes(8, &[n], &[1, 2, 3]))
+        .unwrap();
+    std::fs::write(
+        dir.path().join("t10k-images.idx3-ubyte"),
+        idx_bytes(8, &[1, 28, 28], &[255; 784]),
+    )
+    .unwrap();
 
     let err = mnist::load_dir(dir.path()).unwrap_err().to_string();
     assert!(err.contains("MNIST file t10k-labels not found"), "{err}");
@@ -84,7 +93,8 @@ fn modular_addition_is_exact_and_seeded() {
 
 #[test]
 fn gaussian_mixture_is_balanced_and_seeded() {
-    let spec = GaussianSpec { classes: 4, dim: 3, n_train: 40, n_test: 8, separation: 3.0, seed: 2 };
+    let spec =
+        GaussianSpec { classes: 4, dim: 3, n_train: 40, n_test: 8, separation: 3.0, seed: 2 };
     let split = spec.generate().unwrap();
     assert_eq!(split.train.inputs.len(), 120);
     assert_eq!(split.train.labels.iter().filter(|&&l| l == 3).count(), 10);

@@ -2,9 +2,9 @@
 //! differences; parameter naming; losses.
 
 use dfdx::prelude::*;
-use gates_models::{loss, Activation, LossKind, Mlp, MlpConfig};
-use gates_models::data::{Dataset, DataSpec};
 use gates_models::data::synthetic::GaussianSpec;
+use gates_models::data::{DataSpec, Dataset};
+use gates_models::{loss, Activation, LossKind, Mlp, MlpConfig};
 
 /// Tolerance for comparing two f64 computations of the same quantity.
 const F64_TOL: f64 = 1e-10;
@@ -14,7 +14,8 @@ fn act(a: Activation, x: f64) -> f64 {
         Activation::Relu => x.max(0.0),
         Activation::Tanh => x.tanh(),
         Activation::Gelu => {
-            0.5 * x * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh())
+            0.5 * x
+                * (1.0 + ((2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x.powi(3))).tanh())
         }
     }
 }
@@ -28,14 +29,19 @@ fn host_forward(cfg: &MlpConfig, w: &[f64], x: &[f64]) -> Vec<f64> {
         let (fi, fo) = (win[0], win[1]);
         let weight = &w[off..off + fi * fo];
         off += fi * fo;
-        let mut h: Vec<f64> = (0..fo).map(|o| (0..fi).map(|i| weight[o * fi + i] * a[i]).sum()).collect();
+        let mut h: Vec<f64> =
+            (0..fo).map(|o| (0..fi).map(|i| weight[o * fi + i] * a[i]).sum()).collect();
         if cfg.bias {
             for o in 0..fo {
                 h[o] += w[off + o];
             }
             off += fo;
         }
-        a = if l + 1 < layers { h.into_iter().map(|v| act(cfg.activation, v)).collect() } else { h };
+        a = if l + 1 < layers {
+            h.into_iter().map(|v| act(cfg.activation, v)).collect()
+        } else {
+            h
+        };
     }
     a
 }
@@ -116,7 +122,12 @@ fn gradients_match_central_differences() {
                 let fd = (lp - lm) / (2.0 * h);
                 // ReLU kinks are measure-zero; central differences of a smooth piece agree
                 // to O(h²) plus rounding.
-                assert!((fd - g[k]).abs() < 1e-6 * (1.0 + g[k].abs()), "{} {kind:?} param {k}: {fd} vs {}", cfg.describe(), g[k]);
+                assert!(
+                    (fd - g[k]).abs() < 1e-6 * (1.0 + g[k].abs()),
+                    "{} {kind:?} param {k}: {fd} vs {}",
+                    cfg.describe(),
+                    g[k]
+                );
             }
             model.set_flat(&w);
         }
@@ -140,7 +151,8 @@ fn per_sample_losses_average_to_the_batch_loss() {
 #[test]
 fn named_parameters_round_trip_and_mismatches_are_errors() {
     let dev = Cpu::default();
-    let cfg = MlpConfig { widths: vec![4, 3, 2], activation: Activation::Tanh, bias: true, init_seed: 1 };
+    let cfg =
+        MlpConfig { widths: vec![4, 3, 2], activation: Activation::Tanh, bias: true, init_seed: 1 };
     let model = Mlp::<f32, _>::init(&cfg, &dev).unwrap();
     let named = model.to_named();
     let names: Vec<&str> = named.iter().map(|t| t.name.as_str()).collect();
@@ -179,11 +191,15 @@ fn bad_widths_are_errors_naming_the_key() {
 
 #[test]
 fn data_specs_parse_from_toml_and_reject_unknown_keys() {
-    let spec: DataSpec = toml::from_str("kind = \"modular\"\nmodulus = 7\ntrain_fraction = 0.4").unwrap();
+    let spec: DataSpec =
+        toml::from_str("kind = \"modular\"\nmodulus = 7\ntrain_fraction = 0.4").unwrap();
     let split = spec.load().unwrap();
     assert_eq!(split.train.len() + split.test.len(), 49);
     assert_eq!(split.train.len(), 20);
     assert_eq!(split.train.input_dim, 14);
-    let err = toml::from_str::<DataSpec>("kind = \"modular\"\nmodulus = 7\ntrain_fraction = 0.4\nfoo = 1").unwrap_err();
+    let err = toml::from_str::<DataSpec>(
+        "kind = \"modular\"\nmodulus = 7\ntrain_fraction = 0.4\nfoo = 1",
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("unknown field `foo`"), "{err}");
 }

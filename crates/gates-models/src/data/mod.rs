@@ -42,7 +42,11 @@ impl Dataset {
     }
 
     /// The samples at `indices` as a `[batch, input_dim]` tensor.
-    pub fn inputs_tensor<E: Scalar, D: Backend<E>>(&self, dev: &D, indices: &[usize]) -> Batch<E, D> {
+    pub fn inputs_tensor<E: Scalar, D: Backend<E>>(
+        &self,
+        dev: &D,
+        indices: &[usize],
+    ) -> Batch<E, D> {
         let mut xs = Vec::with_capacity(indices.len() * self.input_dim);
         for &i in indices {
             let row = &self.inputs[i * self.input_dim..(i + 1) * self.input_dim];
@@ -52,7 +56,11 @@ impl Dataset {
     }
 
     /// One-hot targets of the samples at `indices`, `[batch, classes]`.
-    pub fn onehot_tensor<E: Scalar, D: Backend<E>>(&self, dev: &D, indices: &[usize]) -> Batch<E, D> {
+    pub fn onehot_tensor<E: Scalar, D: Backend<E>>(
+        &self,
+        dev: &D,
+        indices: &[usize],
+    ) -> Batch<E, D> {
         let mut ys = vec![E::of(0.0); indices.len() * self.classes];
         for (row, &i) in indices.iter().enumerate() {
             ys[row * self.classes + self.labels[i] as usize] = E::of(1.0);

@@ -32,10 +32,15 @@ impl ModularSpec {
             return Err(Error::config("data.modulus", "at least 2", p));
         }
         if !(self.train_fraction > 0.0 && self.train_fraction < 1.0) {
-            return Err(Error::config("data.train_fraction", "a number in (0, 1)", self.train_fraction));
+            return Err(Error::config(
+                "data.train_fraction",
+                "a number in (0, 1)",
+                self.train_fraction,
+            ));
         }
 
-        let mut pairs: Vec<(usize, usize)> = (0..p).flat_map(|a| (0..p).map(move |b| (a, b))).collect();
+        let mut pairs: Vec<(usize, usize)> =
+            (0..p).flat_map(|a| (0..p).map(move |b| (a, b))).collect();
         pairs.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(self.seed));
         let n_train = ((self.train_fraction * (p * p) as f64).round() as usize).clamp(1, p * p - 1);
 

@@ -41,7 +41,9 @@ impl GaussianSpec {
         if self.classes < 2 {
             return Err(Error::config("data.classes", "at least 2", self.classes));
         }
-        for (key, v) in [("data.dim", self.dim), ("data.n_train", self.n_train), ("data.n_test", self.n_test)] {
+        for (key, v) in
+            [("data.dim", self.dim), ("data.n_train", self.n_train), ("data.n_test", self.n_test)]
+        {
             if v == 0 {
                 return Err(Error::config(key, "at least 1", v));
             }
@@ -52,7 +54,8 @@ impl GaussianSpec {
 
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed);
         let mut normal = move || -> f64 { StandardNormal.sample(&mut rng) };
-        let means: Vec<f64> = (0..self.classes * self.dim).map(|_| self.separation * normal()).collect();
+        let means: Vec<f64> =
+            (0..self.classes * self.dim).map(|_| self.separation * normal()).collect();
         let mut sample = |n: usize| {
             let mut inputs = Vec::with_capacity(n * self.dim);
             let mut labels = Vec::with_capacity(n);
