@@ -68,6 +68,10 @@ impl Format for BoundReport {
 pub struct ComplexityReport {
     /// The window file it was computed from.
     pub window: String,
+    /// Which cloud: `bwd` (last training iterates) or `fwd` (simulated onward).
+    pub window_kind: String,
+    /// Iterates in the cloud.
+    pub points: u64,
     /// `ph-dim` or `e-alpha`.
     pub measure: String,
     /// `euclidean` or `rho`.
@@ -76,10 +80,14 @@ pub struct ComplexityReport {
     pub value: f64,
     /// Exponent α of the lifetime sums.
     pub alpha: f64,
-    /// Sample sizes of the PH-dim fit (empty for E_α).
+    /// Sample sizes of the PH-dim fit (the whole cloud alone for E_α).
     pub sizes: Vec<u64>,
     /// E_α at each size.
     pub lifetime_sums: Vec<f64>,
+    /// Slope of ln E_α against ln n (PH-dim only).
+    pub slope: Option<f64>,
+    /// R² of that fit (PH-dim only).
+    pub r_squared: Option<f64>,
 }
 
 impl Format for ComplexityReport {

@@ -82,6 +82,9 @@ pub enum BoundError {
         reason: String,
     },
 
+    /// An artifact file could not be read.
+    #[error(transparent)]
+    Artifact(Box<gates_artifacts::Error>),
     /// A [`PointSource`](crate::topology::PointSource) failed to deliver rows.
     #[error("reading rows {start}..{end} of the point source")]
     PointSource {

@@ -35,5 +35,9 @@ mod error;
 pub mod estimators;
 pub mod sd;
 pub mod topology;
+pub mod window;
 
 pub use error::{BoundError, Result};
+
+/// This crate's version, written as the producer of its artifacts.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,6 +5,7 @@
 //! `--verbose`, progress bars, and the exit code (0 success, 1 failure, 2 bad usage). Every
 //! error is printed with its whole chain of causes.
 
+mod complexity;
 mod device;
 mod export;
 mod inspect;
@@ -36,6 +37,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Export a checkpoint's parameters as safetensors with named tensors.
     Export(export::ExportArgs),
+    /// PH-dim or E_α of a run's iterate window (Euclidean or loss-based ρ metric).
+    Complexity(complexity::ComplexityArgs),
 }
 
 fn init_logging(verbose: u8) {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Export(args) => export::run(args),
+        Command::Complexity(args) => complexity::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

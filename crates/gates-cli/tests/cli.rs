@@ -284,3 +284,55 @@ fn broken_artifacts_are_named_and_explained() {
     inspect(&dir.path().join("absent.gates"))
         .stderr(contains("absent.gates").and(contains("No such file")));
 }
+
+#[test]
+fn complexity_of_both_windows_and_both_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train(&small_config(dir.path(), ""), &out).assert().success();
+    let traj = out.join("trajectory.gates");
+    for (measure, metric, window) in
+        [("ph-dim", "euclidean", "bwd"), ("ph-dim", "rho", "fwd"), ("e-alpha", "rho", "bwd")]
+    {
+        gates()
+            .args(["complexity", "--trajectory"])
+            .arg(&traj)
+            .args(["--measure", measure, "--metric", metric, "--window", window])
+            .assert()
+            .success()
+            .stdout(contains(format!(
+                "{measure} ({metric} metric, {window} window of 64 iterates"
+            )));
+        let file = out.join(format!("complexity-{measure}-{metric}-{window}.gates"));
+        let json = gates()
+            .arg("inspect")
+            .arg("--json")
+            .arg(&file)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["header"]["format"], "gates.complexity");
+        assert_eq!(
+            v["header"]["producer"].as_str().unwrap().split(' ').next(),
+            Some("gates-bound")
+        );
+        let value = v["contents"]["value"].as_f64().unwrap();
+        assert!(value.is_finite() && value > 0.0, "{measure} {metric} {window}: {value}");
+    }
+    assert!(out.join("window-fwd.gates").exists());
+
+    let bare = dir.path().join("bare");
+    train(&small_config(dir.path(), ""), &bare)
+        .args(["--set", "record.window=0"])
+        .assert()
+        .success();
+    gates()
+        .args(["complexity", "--measure", "ph-dim", "--trajectory"])
+        .arg(bare.join("trajectory.gates"))
+        .assert()
+        .code(1)
+        .stderr(contains("recorded no iterate window"));
+}

@@ -7,12 +7,14 @@
 
 pub mod config;
 pub mod error;
+pub mod forward;
 pub mod noise;
 pub mod optim;
 pub mod train;
 
 pub use config::{Plan, RecordConfig, TrainConfig, TrainingConfig};
 pub use error::{Error, Result};
+pub use forward::{forward_window_path, simulate_forward};
 pub use noise::MinibatchNoise;
 pub use optim::{Optimizer, OptimizerConfig};
-pub use train::{files, step, train, Observer, Outcome, Silent, TrainOptions};
+pub use train::{files, step, train, window_record, Observer, Outcome, Silent, TrainOptions};

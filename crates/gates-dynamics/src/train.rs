@@ -32,6 +32,8 @@ pub mod files {
     pub const RESUME: &str = "resume.gates";
     /// The backward iterate window.
     pub const WINDOW: &str = "window.gates";
+    /// The forward iterate window (simulated onward from the final checkpoint).
+    pub const FORWARD_WINDOW: &str = "window-fwd.gates";
     /// The effective config, for people.
     pub const CONFIG: &str = "config.toml";
 
@@ -293,17 +295,13 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
             self.trajectory.window =
                 Some(WindowEntry { file: files::WINDOW.into(), first_step: step, count: 0 });
         }
-        let losses = loss::per_sample_losses(
+        let record = window_record(
             &self.model,
             &self.split.train,
             &self.eval_indices,
             self.config.loss,
-        );
-        let record = WindowRecord {
             step,
-            params: self.model.flat().into_iter().map(|x| x.f64() as f32).collect(),
-            losses: losses.into_iter().map(|x| x as f32).collect(),
-        };
+        );
         self.window.as_mut().expect("created above").append(&record.encode())?;
         if let Some(entry) = self.trajectory.window.as_mut() {
             entry.count += 1;
@@ -434,6 +432,23 @@ impl<'a, E: Scalar, D: Backend<E>> Run<'a, E, D> {
         let mut t = self.trajectory.clone();
         t.wall_time_s += wall;
         t
+    }
+}
+
+/// The window record of the model's current iterate: its parameters and its per-sample losses
+/// on the evaluation subset.
+pub fn window_record<E: Scalar, D: Backend<E>>(
+    model: &Mlp<E, D>,
+    train: &Dataset,
+    eval_indices: &[usize],
+    kind: LossKind,
+    step: u64,
+) -> WindowRecord {
+    let losses = loss::per_sample_losses(model, train, eval_indices, kind);
+    WindowRecord {
+        step,
+        params: model.flat().into_iter().map(|x| x.f64() as f32).collect(),
+        losses: losses.into_iter().map(|x| x as f32).collect(),
     }
 }
 

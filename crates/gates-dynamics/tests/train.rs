@@ -249,3 +249,28 @@ fn impossible_settings_name_their_key() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown field `learning_rate`"), "{err}");
 }
+
+/// The forward window continues the run exactly: simulating K iterates from a T-step run gives
+/// the last K iterates of the same run trained for T + K − 1 steps.
+#[test]
+fn forward_window_continues_the_run_exactly() {
+    let short = small_config("kind = \"sgd\"\nlr = 0.1\nmomentum = 0.5", 0);
+    let dir = tempfile::tempdir().unwrap();
+    let traj = train(&Cpu::default(), &short, &options(dir.path()), &mut Silent).unwrap();
+    let fwd = gates_dynamics::forward_window_path(&traj.trajectory_path);
+    gates_dynamics::simulate_forward(&Cpu::default(), &traj.trajectory_path, 6, &fwd).unwrap();
+    let forward = window_records(&fwd);
+    let header = gates_artifacts::read_header(&fwd).unwrap();
+    assert!(header.settings_json.contains("\"from_step\": 36"), "{}", header.settings_json);
+
+    let mut long = small_config("kind = \"sgd\"\nlr = 0.1\nmomentum = 0.5", 6);
+    long.training.epochs = None;
+    long.training.steps = Some(36 + 5);
+    let long_dir = tempfile::tempdir().unwrap();
+    train(&Cpu::default(), &long, &options(long_dir.path()), &mut Silent).unwrap();
+    let backward = window_records(&long_dir.path().join(files::WINDOW));
+
+    let steps: Vec<u64> = forward.iter().map(|r| r.step).collect();
+    assert_eq!(steps, (36..42).collect::<Vec<_>>());
+    assert_eq!(forward, backward);
+}
