@@ -94,8 +94,8 @@ fn run<E: Scalar, D: Backend<E>>(
     let mut writer = RecordWriter::create(out, &producer!(), &settings, &preamble)?;
     tracing::info!(from = ckpt.step, iterates, "simulating the forward window");
 
-    let mut t = ckpt.step;
-    for k in 0..iterates {
+    for (k, t) in (ckpt.step..).take(iterates as usize).enumerate() {
+        let k = k as u64;
         writer.append(&window_record(&model, train, &eval, config.loss, t).encode())?;
         if k + 1 == iterates {
             break;
@@ -111,7 +111,6 @@ fn run<E: Scalar, D: Backend<E>>(
             );
             break;
         }
-        t += 1;
     }
     Ok(writer.finish()?)
 }
