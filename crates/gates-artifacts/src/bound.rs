@@ -7,14 +7,14 @@ use crate::envelope::Format;
 /// One estimate of the sharpness dimension.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SdEstimate {
-    /// Estimator name: `exact`, `slq`, `kde` or `ps`.
+    /// Estimator name: `exact`, `slq`, `kde`, `ps` or `atoms`.
     pub estimator: String,
     /// The sharpness dimension, in [0, d].
     pub sd: f64,
-    /// Critical index j*.
-    pub j_star: u64,
-    /// RDS sharpness λ₁.
-    pub lambda1: f64,
+    /// Critical index j* (exact SD only).
+    pub j_star: Option<u64>,
+    /// RDS sharpness λ₁ (exact SD: mean top log singular value; SLQ: from the top node).
+    pub lambda1: Option<f64>,
 }
 
 /// Where a term of the bound came from.
@@ -31,9 +31,9 @@ pub enum TermSource {
 /// One additive term of the bound.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BoundTerm {
-    /// Short name, for example `sd_term`.
+    /// Short name, for example `sd`.
     pub name: String,
-    /// The formula, for example `2B·sqrt(4·SD·ln(1/δ)/n)`.
+    /// The formula, for example `2·B·sqrt(4·SD·ln(1/δ)/n)`.
     pub formula: String,
     /// Its value, when computed or supplied.
     pub value: Option<f64>,
@@ -41,21 +41,61 @@ pub struct BoundTerm {
     pub source: TermSource,
 }
 
-/// Body of a bound file (`gates.bound`).
+/// One form of the bound with its terms.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BoundReport {
-    /// The spectrum file it was computed from.
-    pub spectrum: String,
-    /// Every SD estimate made.
-    pub sharpness_dimension: Vec<SdEstimate>,
-    /// Which form of the bound: `mutual-information` or `stability`.
-    pub form: String,
+pub struct BoundForm {
+    /// `mutual-information` (high probability) or `stability` (expected gap).
+    pub name: String,
     /// Every term, computed, supplied or omitted.
     pub terms: Vec<BoundTerm>,
     /// Sum of the terms that have values.
     pub total: f64,
     /// Whether some term was omitted, so that `total` is not the whole bound.
     pub partial: bool,
+}
+
+/// The quantities the bound was evaluated at, besides SD.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoundInputsRecord {
+    /// Training samples n.
+    pub n: u64,
+    /// Scale δ.
+    pub delta: f64,
+    /// Confidence ζ.
+    pub zeta: f64,
+    /// Lipschitz constant L, if supplied.
+    pub lipschitz: Option<f64>,
+    /// Loss bound B.
+    pub loss_bound: f64,
+    /// Mutual information I_∞, if supplied.
+    pub mutual_information: Option<f64>,
+    /// Constant C, if supplied.
+    pub constant_c: Option<f64>,
+    /// Stability coefficient β_n, if supplied.
+    pub stability: Option<f64>,
+}
+
+/// Body of a bound file (`gates.bound`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoundReport {
+    /// The spectrum file it was computed from.
+    pub spectrum: String,
+    /// Learning rate η of the run.
+    pub eta: f64,
+    /// Number of parameters d.
+    pub param_count: u64,
+    /// Every SD estimate the spectrum allows.
+    pub sharpness_dimension: Vec<SdEstimate>,
+    /// The estimator whose SD enters the bound.
+    pub estimator: String,
+    /// Classical sharpness (top Hessian eigenvalue), if known.
+    pub classical_sharpness: Option<f64>,
+    /// Hessian trace estimate, if known.
+    pub trace: Option<crate::spectrum::Estimate>,
+    /// The other inputs.
+    pub inputs: BoundInputsRecord,
+    /// Both forms of the bound.
+    pub forms: Vec<BoundForm>,
 }
 
 impl Format for BoundReport {

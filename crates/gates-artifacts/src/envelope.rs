@@ -289,8 +289,8 @@ pub fn read_header_from(reader: &mut impl Read, path: &Path) -> Result<(Header, 
     if got < 8 || prefix[..8] != MAGIC {
         return Err(Error::BadMagic {
             path: path.to_path_buf(),
-            expected: String::from_utf8_lossy(&MAGIC).escape_debug().to_string(),
-            found: String::from_utf8_lossy(&prefix[..got.min(8)]).escape_debug().to_string(),
+            expected: MAGIC.escape_ascii().to_string(),
+            found: prefix[..got.min(8)].escape_ascii().to_string(),
         });
     }
     if got < 16 {

@@ -45,7 +45,9 @@ pub mod trajectory;
 pub mod window;
 
 pub use any::{read_any, AnyArtifact, KNOWN_FORMATS};
-pub use bound::{BoundReport, BoundTerm, ComplexityReport, SdEstimate, TermSource};
+pub use bound::{
+    BoundForm, BoundInputsRecord, BoundReport, BoundTerm, ComplexityReport, SdEstimate, TermSource,
+};
 pub use checkpoint::{Checkpoint, OptimizerState};
 pub use envelope::{
     partial_path_for, read_blob, read_header, write_atomic, write_blob, Artifact, BodyLayout,

@@ -110,6 +110,8 @@ pub struct Spectrum {
     pub batch_size: u64,
     /// Number of parameters d.
     pub param_count: u64,
+    /// Training samples n of the run (the bound needs it).
+    pub n_train: u64,
     /// The method and its raw output.
     pub method: SpectrumMethod,
     /// Hutchinson estimate of the Hessian trace, if computed.

@@ -359,6 +359,7 @@ proptest! {
                 eta: 0.1,
                 batch_size: 32,
                 param_count: eigs.len() as u64,
+                n_train: 1000,
                 method,
                 trace: Some(Estimate { value: 1.0, std_error: 0.1, samples: 10 }),
                 top_eigenvalue: eigs.iter().copied().reduce(f64::max),

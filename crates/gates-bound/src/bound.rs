@@ -33,8 +33,9 @@ pub struct BoundInputs {
     pub delta: f64,
     /// Confidence parameter `ζ ∈ (0, 1)`.
     pub zeta: f64,
-    /// Lipschitz constant `L ≥ 0` of the loss in the weights.
-    pub lipschitz: f64,
+    /// Lipschitz constant `L ≥ 0` of the loss in the weights, if known (the `2Lδ` terms are
+    /// omitted otherwise).
+    pub lipschitz: Option<f64>,
     /// Bound `B ≥ 0` on the loss.
     pub loss_bound: f64,
     /// Total mutual information `I_∞ ≥ 0` between attractor and data, if known.
@@ -53,7 +54,7 @@ impl BoundInputs {
             n,
             delta,
             zeta,
-            lipschitz,
+            lipschitz: Some(lipschitz),
             loss_bound,
             mutual_information: None,
             constant_c: None,
@@ -92,7 +93,9 @@ impl BoundInputs {
         }
         open_unit("δ", self.delta)?;
         open_unit("ζ", self.zeta)?;
-        non_negative("lipschitz constant L", self.lipschitz)?;
+        if let Some(l) = self.lipschitz {
+            non_negative("lipschitz constant L", l)?;
+        }
         non_negative("loss bound B", self.loss_bound)?;
         if let Some(info) = self.mutual_information {
             non_negative("mutual information I_∞", info)?;
@@ -207,7 +210,7 @@ pub fn evaluate(inputs: &BoundInputs) -> Result<BoundReport> {
     let log_inv_delta = (1.0 / delta).ln();
 
     let main = BoundForm::from_terms(vec![
-        BoundTerm::new("lipschitz", "2·L·δ", Some(2.0 * lipschitz * delta)),
+        BoundTerm::new("lipschitz", "2·L·δ", lipschitz.map(|l| 2.0 * l * delta)),
         BoundTerm::new(
             "sd",
             "2·B·sqrt(4·SD·ln(1/δ)/n)",
@@ -224,7 +227,7 @@ pub fn evaluate(inputs: &BoundInputs) -> Result<BoundReport> {
 
     let stability = BoundForm::from_terms(vec![
         BoundTerm::new("sample", "2·B/n", Some(2.0 * loss_bound / n)),
-        BoundTerm::new("lipschitz", "2·δ·L", Some(2.0 * delta * lipschitz)),
+        BoundTerm::new("lipschitz", "2·δ·L", lipschitz.map(|l| 2.0 * delta * l)),
         BoundTerm::new(
             "stability",
             "2·β_n^(1/3)·(1 + B·sqrt(4·SD·ln(1/δ)))",
@@ -309,7 +312,7 @@ mod tests {
             (BoundInputs { zeta: 1.5, ..good.clone() }, "ζ"),
             (BoundInputs { zeta: f64::NAN, ..good.clone() }, "ζ"),
             (BoundInputs { n: 0, ..good.clone() }, "number of samples n"),
-            (BoundInputs { lipschitz: -1.0, ..good.clone() }, "lipschitz constant L"),
+            (BoundInputs { lipschitz: Some(-1.0), ..good.clone() }, "lipschitz constant L"),
             (BoundInputs { loss_bound: f64::INFINITY, ..good.clone() }, "loss bound B"),
             (BoundInputs { sd: -0.5, ..good.clone() }, "sharpness dimension"),
             (BoundInputs { constant_c: Some(0.0), ..good.clone() }, "constant C"),

@@ -33,6 +33,7 @@ pub mod bound;
 pub mod correlation;
 mod error;
 pub mod estimators;
+pub mod report;
 pub mod sd;
 pub mod topology;
 pub mod window;

@@ -5,6 +5,7 @@
 //! `--verbose`, progress bars, and the exit code (0 success, 1 failure, 2 bad usage). Every
 //! error is printed with its whole chain of causes.
 
+mod bound;
 mod complexity;
 mod device;
 mod export;
@@ -37,6 +38,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Export a checkpoint's parameters as safetensors with named tensors.
     Export(export::ExportArgs),
+    /// Sharpness dimension and the generalization bound, term by term, from a spectrum.
+    Bound(bound::BoundArgs),
     /// PH-dim or E_α of a run's iterate window (Euclidean or loss-based ρ metric).
     Complexity(complexity::ComplexityArgs),
 }
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Export(args) => export::run(args),
+        Command::Bound(args) => bound::run(args),
         Command::Complexity(args) => complexity::run(args),
     };
     match result {

@@ -336,3 +336,134 @@ fn complexity_of_both_windows_and_both_metrics() {
         .code(1)
         .stderr(contains("recorded no iterate window"));
 }
+
+fn write_spectrum(path: &Path, method: gates_artifacts::SpectrumMethod, d: u64) {
+    let body = gates_artifacts::Spectrum {
+        source: gates_artifacts::SourceRef {
+            trajectory: "t.gates".into(),
+            trajectory_crc32: 0,
+            checkpoint_step: 10,
+        },
+        eta: 0.1,
+        batch_size: 4,
+        param_count: d,
+        n_train: 1000,
+        method,
+        trace: None,
+        top_eigenvalue: Some(30.0),
+    };
+    gates_artifacts::write_blob(
+        path,
+        &gates_artifacts::Producer::new("test", "0"),
+        &"hand-made",
+        &body,
+    )
+    .unwrap();
+}
+
+#[test]
+fn bound_from_dense_and_slq_spectra() {
+    use gates_artifacts::{DenseSpectrum, MinibatchRef, SlqRun, SpectrumMethod};
+    let dir = tempfile::tempdir().unwrap();
+
+    // Two minibatches of a d = 4 model at η = 0.1: eigenvalue 30 expands (|1 − 3| = 2),
+    // 0 is neutral, 4 and 8 contract.
+    let dense = dir.path().join("dense.gates");
+    let spectra = vec![vec![0.0, 4.0, 8.0, 30.0], vec![0.5, 4.0, 7.0, 25.0]];
+    let minibatches = spectra
+        .iter()
+        .map(|e| DenseSpectrum { batch: MinibatchRef::Full, eigenvalues: e.clone() })
+        .collect();
+    write_spectrum(&dense, SpectrumMethod::Dense { minibatches }, 4);
+    let expected = gates_bound::sd::sd_from_dense_spectra(&spectra, 0.1).unwrap();
+    assert!(expected.sd > 1.0 && expected.sd < 4.0, "{expected:?}");
+
+    let json = gates()
+        .args(["bound", "--json", "--spectrum"])
+        .arg(&dense)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(json).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(text.split("\nwrote ").next().unwrap()).unwrap();
+    assert_eq!(v["estimator"], "exact");
+    let sd = v["sharpness_dimension"][0]["sd"].as_f64().unwrap();
+    assert!((sd - expected.sd).abs() < 1e-12);
+    // The SD term with the defaults B = 1, δ = 1/n: 2·sqrt(4·SD·ln(n)/n).
+    let main = &v["forms"][0];
+    assert_eq!(main["name"], "mutual-information");
+    let sd_term = main["terms"].as_array().unwrap().iter().find(|t| t["name"] == "sd").unwrap();
+    let want = 2.0 * (4.0 * sd * (1000f64).ln() / 1000.0).sqrt();
+    assert!((sd_term["value"].as_f64().unwrap() - want).abs() < 1e-12);
+    assert_eq!(main["partial"], true, "L, I_∞ and C are not given");
+
+    gates()
+        .args(["bound", "--spectrum"])
+        .arg(&dense)
+        .assert()
+        .code(1)
+        .stderr(contains("dense.bound.gates already exists"));
+    gates()
+        .args([
+            "bound",
+            "--force",
+            "--lipschitz",
+            "2",
+            "--mutual-information",
+            "3",
+            "--constant-c",
+            "1",
+            "--spectrum",
+        ])
+        .arg(&dense)
+        .assert()
+        .success()
+        .stdout(
+            contains("← used in the bound")
+                .and(contains("(supplied)"))
+                .and(contains("mutual-information form")),
+        );
+    gates()
+        .arg("inspect")
+        .arg(dir.path().join("dense.bound.gates"))
+        .assert()
+        .success()
+        .stdout(contains("gates.bound"));
+
+    // SLQ: every estimator is reported, SD-SLQ enters the bound; exact is refused.
+    let slq = dir.path().join("slq.gates");
+    let runs = (0..3)
+        .map(|i| SlqRun {
+            batch: MinibatchRef::Indices { seed: i, indices: vec![0, 1, 2, 3] },
+            probe_seed: i,
+            nodes: vec![-1.0, 0.0, 5.0, 30.0 + i as f64],
+            weights: vec![0.1, 0.6, 0.2, 0.1],
+        })
+        .collect();
+    write_spectrum(&slq, SpectrumMethod::Slq { steps: 4, runs }, 1000);
+    gates().args(["bound", "--spectrum"]).arg(&slq).assert().success().stdout(
+        contains("slq")
+            .and(contains("kde"))
+            .and(contains("ps"))
+            .and(contains("← used in the bound")),
+    );
+    gates()
+        .args(["bound", "--estimator", "exact", "--out"])
+        .arg(dir.path().join("x.gates"))
+        .arg("--spectrum")
+        .arg(&slq)
+        .assert()
+        .code(1)
+        .stderr(contains("the exact estimate needs a dense spectrum"));
+    gates()
+        .args(["bound", "--delta", "1.5", "--out"])
+        .arg(dir.path().join("y.gates"))
+        .arg("--spectrum")
+        .arg(&slq)
+        .assert()
+        .code(1)
+        .stderr(contains("δ"));
+}
