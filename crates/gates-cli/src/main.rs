@@ -12,6 +12,7 @@ mod export;
 mod inspect;
 mod overrides;
 mod progress;
+mod spectrum;
 mod train;
 
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Export a checkpoint's parameters as safetensors with named tensors.
     Export(export::ExportArgs),
+    /// Hessian spectra of minibatch losses at a checkpoint: dense, Lanczos or SLQ.
+    Spectrum(spectrum::SpectrumArgs),
     /// Sharpness dimension and the generalization bound, term by term, from a spectrum.
     Bound(bound::BoundArgs),
     /// PH-dim or E_α of a run's iterate window (Euclidean or loss-based ρ metric).
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Export(args) => export::run(args),
+        Command::Spectrum(args) => spectrum::run(args),
         Command::Bound(args) => bound::run(args),
         Command::Complexity(args) => complexity::run(args),
     };

@@ -467,3 +467,77 @@ fn bound_from_dense_and_slq_spectra() {
         .code(1)
         .stderr(contains("δ"));
 }
+
+/// train → spectrum (dense, SLQ, Lanczos) → bound, through the files alone.
+#[test]
+fn spectrum_then_bound_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    train(&small_config(dir.path(), ""), &out)
+        .args(["--set", "record.window=0"])
+        .assert()
+        .success();
+    let traj = out.join("trajectory.gates");
+    let spectrum = |method: &str, file: &str, extra: &[&str]| {
+        gates()
+            .args(["spectrum", "--method", method, "--trajectory"])
+            .arg(&traj)
+            .arg("--out")
+            .arg(out.join(file))
+            .args(extra)
+            .assert()
+    };
+    spectrum("dense", "dense.gates", &["--minibatches", "2", "--trace-probes", "20"])
+        .success()
+        .stdout(
+            contains("2 dense spectra").and(contains("classical sharpness")).and(contains("trace")),
+        );
+    spectrum("slq", "slq.gates", &["--runs", "8", "--steps", "30"])
+        .success()
+        .stdout(contains("8 SLQ runs of 30 steps"));
+    spectrum("lanczos", "lanczos.gates", &["--top", "3", "--bottom", "2", "--checkpoint", "160"])
+        .success()
+        .stdout(contains("checkpoint step 160").and(contains("residual")));
+    spectrum("dense", "x.gates", &["--checkpoint", "7"])
+        .code(1)
+        .stderr(contains("no checkpoint Step(7)").and(contains("[80, 160, 240, 320]")));
+    spectrum("dense", "dense.gates", &[]).code(1).stderr(contains("already exists"));
+
+    let json = gates()
+        .arg("inspect")
+        .arg("--json")
+        .arg(out.join("dense.gates"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["header"]["format"], "gates.spectrum");
+    assert_eq!(v["contents"]["param_count"], 32 * 20 + 4 * 32);
+    assert_eq!(v["contents"]["method"], "dense");
+    assert_eq!(v["settings"]["method"]["dense"]["minibatches"], 2);
+
+    for (file, estimator) in [("dense.gates", "exact"), ("slq.gates", "slq")] {
+        let json = gates()
+            .args(["bound", "--json", "--spectrum"])
+            .arg(out.join(file))
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(json).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(text.split("\nwrote ").next().unwrap()).unwrap();
+        assert_eq!(v["estimator"], estimator);
+        let sd = v["sharpness_dimension"][0]["sd"].as_f64().unwrap();
+        assert!((0.0..=768.0).contains(&sd), "{file}: SD {sd}");
+    }
+    gates()
+        .args(["bound", "--spectrum"])
+        .arg(out.join("lanczos.gates"))
+        .assert()
+        .code(1)
+        .stderr(contains("a Lanczos spectrum holds only extreme eigenvalues"));
+}

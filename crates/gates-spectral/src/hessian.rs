@@ -1,0 +1,375 @@
+//! Hessians of a trained run, and the pipeline behind `gates spectrum`: from a trajectory
+//! artifact and one of its checkpoints to a spectrum artifact.
+//!
+//! The run's settings come from the checkpoint's header (model, data, loss, η, b), so this needs
+//! no training code: it reads the artifacts `gates train` wrote. Hessians are those of minibatch
+//! losses L_B(w) at the checkpoint's weights, applied by the exact products of `gates-autodiff`
+//! in f64 (f32 checkpoints are widened exactly), on the CPU.
+//!
+//! Minibatch i (a dense spectrum's i-th Hessian, an SLQ run's operator) holds b training samples
+//! drawn without replacement from a ChaCha8 generator seeded with `probe_seed(seed, i)`; the
+//! indices and that seed are stored, so any Hessian can be rebuilt.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dfdx::tensor::Cpu;
+use gates_artifacts::{
+    read_blob, BodyLayout, Checkpoint, MinibatchRef, NamedTensor, SourceRef, Spectrum,
+    SpectrumMethod, TensorData, Trajectory,
+};
+use gates_autodiff::{Block, MinibatchLoss};
+use gates_models::data::{DataSpec, Dataset};
+use gates_models::{LossKind, Mlp, MlpConfig};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use crate::dense::{self, DenseParams};
+use crate::lanczos::{extreme_eigenpairs, LanczosParams, Which};
+use crate::operator::{OperatorError, SymmetricOperator};
+use crate::probe::probe_seed;
+use crate::slq::{slq, SlqParams};
+use crate::trace::{hutchinson, top_eigenvalue, TraceParams};
+
+/// What can go wrong between the artifacts and the spectrum.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpectrumError {
+    /// An artifact could not be read.
+    #[error(transparent)]
+    Artifact(#[from] gates_artifacts::Error),
+    /// The model or the data could not be rebuilt.
+    #[error(transparent)]
+    Models(#[from] gates_models::Error),
+    /// The Hessian products failed.
+    #[error(transparent)]
+    Autodiff(#[from] gates_autodiff::Error),
+    /// A spectral algorithm failed.
+    #[error(transparent)]
+    Spectral(#[from] crate::Error),
+    /// The request does not fit the run.
+    #[error("{path}: {message}")]
+    Request {
+        /// The artifact concerned.
+        path: PathBuf,
+        /// What does not fit.
+        message: String,
+    },
+}
+
+/// The part of a run's settings (the `TrainConfig` of `gates-dynamics`, stored as JSON in every
+/// checkpoint header) that a Hessian needs. Other keys are ignored.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RunSettings {
+    /// The loss.
+    pub loss: LossKind,
+    /// The data.
+    pub data: DataSpec,
+    /// The model.
+    pub model: MlpConfig,
+    /// The optimizer; only its learning rate is read.
+    pub optimizer: serde_json::Value,
+    /// Length and batch size; only the batch size is read.
+    pub training: serde_json::Value,
+}
+
+impl RunSettings {
+    fn number(
+        &self,
+        value: &serde_json::Value,
+        key: &str,
+        path: &Path,
+    ) -> Result<f64, SpectrumError> {
+        value.get(key).and_then(|v| v.as_f64()).ok_or_else(|| SpectrumError::Request {
+            path: path.to_path_buf(),
+            message: format!("the settings have no numeric {key}"),
+        })
+    }
+}
+
+/// Which checkpoint of a trajectory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckpointChoice {
+    /// The last one.
+    Final,
+    /// The one at this step.
+    Step(u64),
+}
+
+/// The samples each Hessian is built from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BatchChoice {
+    /// Minibatches of the run's batch size b (PAPER.md §4).
+    Run,
+    /// Minibatches of this size.
+    Size(usize),
+    /// The whole training set.
+    Full,
+}
+
+/// The method and its settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MethodRequest {
+    /// All eigenvalues of `minibatches` dense minibatch Hessians.
+    Dense {
+        /// Number K of minibatches.
+        minibatches: usize,
+    },
+    /// Extreme eigenpairs of one minibatch Hessian.
+    Lanczos {
+        /// Largest eigenvalues wanted.
+        top: usize,
+        /// Smallest eigenvalues wanted.
+        bottom: usize,
+        /// Most Lanczos steps.
+        max_steps: usize,
+        /// Relative residual tolerance.
+        tolerance: f64,
+    },
+    /// Stochastic Lanczos quadrature.
+    Slq {
+        /// Runs R, each with its own minibatch and probe.
+        runs: usize,
+        /// Lanczos steps m per run.
+        steps: usize,
+    },
+}
+
+/// Everything `gates spectrum` is asked; stored in the spectrum's header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumRequest {
+    /// The trajectory file.
+    pub trajectory: PathBuf,
+    /// Which checkpoint.
+    pub checkpoint: CheckpointChoice,
+    /// Which method.
+    pub method: MethodRequest,
+    /// Which samples.
+    pub batch: BatchChoice,
+    /// Master seed of minibatches and probes.
+    pub seed: u64,
+    /// Hutchinson probes for the trace of the first Hessian (0: no trace).
+    pub trace_probes: usize,
+    /// Whether to compute the classical sharpness (top eigenvalue of the first Hessian).
+    pub sharpness: bool,
+}
+
+/// A minibatch Hessian as an operator for this crate's algorithms.
+pub struct HessianOperator<'a> {
+    loss: MinibatchLoss<'a, f64, Cpu>,
+}
+
+impl<'a> HessianOperator<'a> {
+    /// The Hessian of `model`'s loss on the samples `indices` of `data`.
+    pub fn new(
+        model: &'a Mlp<f64, Cpu>,
+        data: &'a Dataset,
+        indices: &[usize],
+        loss: LossKind,
+    ) -> Result<Self, SpectrumError> {
+        Ok(Self { loss: MinibatchLoss::new(model, data, indices, loss)? })
+    }
+}
+
+impl SymmetricOperator for HessianOperator<'_> {
+    fn dim(&self) -> usize {
+        self.loss.dim()
+    }
+
+    fn apply(&self, v: &[f64], out: &mut [f64]) -> Result<(), OperatorError> {
+        out.copy_from_slice(&self.loss.hvp(v)?);
+        Ok(())
+    }
+
+    fn apply_block(&self, vs: &[f64], out: &mut [f64]) -> Result<(), OperatorError> {
+        let block = Block::from_col_major(self.dim(), vs.to_vec())?;
+        out.copy_from_slice(self.loss.hvp_block(&block)?.as_slice());
+        Ok(())
+    }
+}
+
+/// The training-set indices of minibatch `i`: `size` of `n` drawn without replacement with the
+/// seed `probe_seed(seed, i)`, which is returned with them.
+pub fn minibatch(n: usize, size: usize, seed: u64, i: u64) -> (u64, Vec<usize>) {
+    let batch_seed = probe_seed(seed ^ 0xBA7C_4E55_0000_0000, i);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(batch_seed);
+    (batch_seed, rand::seq::index::sample(&mut rng, n, size).into_vec())
+}
+
+/// Parameters widened to f64 (exact for f32).
+fn widened(params: &[NamedTensor]) -> Vec<NamedTensor> {
+    params
+        .iter()
+        .map(|t| NamedTensor {
+            name: t.name.clone(),
+            shape: t.shape.clone(),
+            data: TensorData::F64(t.data.to_f64()),
+        })
+        .collect()
+}
+
+/// Computes the spectrum `request` asks for. `tick` is called once per finished Hessian (dense
+/// minibatch or SLQ run), from any thread.
+pub fn compute_spectrum(
+    request: &SpectrumRequest,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Spectrum, SpectrumError> {
+    let traj_path = &request.trajectory;
+    let traj = read_blob::<Trajectory>(traj_path)?;
+    let traj_crc = match traj.header.body {
+        BodyLayout::Blob { crc32, .. } => crc32,
+        BodyLayout::Records { preamble_crc32, .. } => preamble_crc32,
+    };
+    let request_err = |message: String| SpectrumError::Request { path: traj_path.clone(), message };
+    let entry = match request.checkpoint {
+        CheckpointChoice::Final => traj.body.checkpoints.last(),
+        CheckpointChoice::Step(s) => traj.body.checkpoint_at(s),
+    };
+    let Some(entry) = entry else {
+        let steps: Vec<String> = traj.body.checkpoints.iter().map(|c| c.step.to_string()).collect();
+        return Err(request_err(format!(
+            "no checkpoint {:?}; the run has checkpoints at steps [{}]",
+            request.checkpoint,
+            steps.join(", ")
+        )));
+    };
+    let ckpt_path = traj_path.parent().unwrap_or(Path::new(".")).join(&entry.file);
+    let ckpt = read_blob::<Checkpoint>(&ckpt_path)?;
+    let settings: RunSettings = ckpt.header.settings(&ckpt_path)?;
+    let eta = settings.number(&settings.optimizer, "lr", &ckpt_path)?;
+    let run_batch = settings.number(&settings.training, "batch_size", &ckpt_path)? as usize;
+
+    let split = settings.data.load()?;
+    let train = &split.train;
+    let n = train.len();
+    let dev = Cpu::default();
+    let model = Mlp::<f64, Cpu>::from_named(&settings.model, &dev, &widened(&ckpt.body.params))?;
+    let d = model.param_count();
+    let size = match request.batch {
+        BatchChoice::Run => run_batch,
+        BatchChoice::Size(b) => b,
+        BatchChoice::Full => n,
+    };
+    if size == 0 || size > n {
+        return Err(request_err(format!("batch size {size} is not in 1..={n} (the training set)")));
+    }
+    let batch_of = |i: u64| -> (MinibatchRef, Vec<usize>) {
+        if request.batch == BatchChoice::Full {
+            return (MinibatchRef::Full, (0..n).collect());
+        }
+        let (seed, indices) = minibatch(n, size, request.seed, i);
+        (
+            MinibatchRef::Indices { seed, indices: indices.iter().map(|&x| x as u32).collect() },
+            indices,
+        )
+    };
+    tracing::info!(d, n, batch = size, eta, step = ckpt.body.step, "computing spectrum");
+
+    let method = match &request.method {
+        MethodRequest::Dense { minibatches } => {
+            let params = DenseParams::default();
+            let mut spectra = Vec::with_capacity(*minibatches);
+            for i in 0..*minibatches as u64 {
+                let (batch, indices) = batch_of(i);
+                let op = HessianOperator::new(&model, train, &indices, settings.loss)?;
+                let eig = dense::eigenvalues(&op, &params)?;
+                tracing::debug!(
+                    minibatch = i,
+                    asymmetry = eig.asymmetry.relative,
+                    "dense spectrum"
+                );
+                spectra.push(eig.to_artifact(batch));
+                tick();
+            }
+            SpectrumMethod::Dense { minibatches: spectra }
+        }
+        MethodRequest::Lanczos { top, bottom, max_steps, tolerance } => {
+            let (batch, indices) = batch_of(0);
+            let op = HessianOperator::new(&model, train, &indices, settings.loss)?;
+            let params = LanczosParams {
+                max_steps: *max_steps,
+                tolerance: *tolerance,
+                seed: request.seed,
+                ..LanczosParams::default()
+            };
+            let found = extreme_eigenpairs(
+                &op,
+                Which::BothEnds { largest: *top, smallest: *bottom },
+                None,
+                &params,
+            )?;
+            if !found.converged {
+                tracing::warn!(
+                    steps = found.steps,
+                    "Lanczos stopped before every pair converged; see the residuals"
+                );
+            }
+            tick();
+            found.to_artifact(batch)
+        }
+        MethodRequest::Slq { runs, steps } => {
+            let done = AtomicUsize::new(0);
+            let params = SlqParams {
+                runs: *runs,
+                steps: *steps,
+                seed: request.seed,
+                ..SlqParams::default()
+            };
+            let batches: Vec<(MinibatchRef, Vec<usize>)> =
+                (0..*runs as u64).map(batch_of).collect();
+            let result = slq(
+                |i| {
+                    let op = HessianOperator::new(&model, train, &batches[i].1, settings.loss)
+                        .expect("minibatch indices were validated");
+                    done.fetch_add(1, Ordering::Relaxed);
+                    tick();
+                    op
+                },
+                &params,
+            )?;
+            result.to_artifact(|i| batches[i].0.clone())
+        }
+    };
+
+    let (first_batch, first) = batch_of(0);
+    drop(first_batch);
+    let op = HessianOperator::new(&model, train, &first, settings.loss)?;
+    let trace = if request.trace_probes > 0 {
+        Some(hutchinson(
+            &op,
+            &TraceParams {
+                samples: request.trace_probes,
+                seed: request.seed,
+                ..TraceParams::default()
+            },
+        )?)
+    } else {
+        None
+    };
+    let top = if request.sharpness {
+        Some(
+            top_eigenvalue(&op, &LanczosParams { seed: request.seed, ..LanczosParams::default() })?
+                .value,
+        )
+    } else {
+        None
+    };
+
+    Ok(Spectrum {
+        source: SourceRef {
+            trajectory: traj_path.display().to_string(),
+            trajectory_crc32: traj_crc,
+            checkpoint_step: ckpt.body.step,
+        },
+        eta,
+        batch_size: size as u64,
+        param_count: d as u64,
+        n_train: n as u64,
+        method,
+        trace,
+        top_eigenvalue: top,
+    })
+}
