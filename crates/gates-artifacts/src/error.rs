@@ -17,7 +17,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The file does not start with the gates magic bytes.
-    #[error("{path}: not a gates artifact (expected the magic bytes {expected}, found \"{found}\")")]
+    #[error(
+        "{path}: not a gates artifact (expected the magic bytes {expected}, found \"{found}\")"
+    )]
     BadMagic {
         /// The file concerned.
         path: PathBuf,
