@@ -23,6 +23,34 @@ fn small_config(dir: &Path, extra: &str) -> PathBuf {
     path
 }
 
+/// `gates inspect --json FILE`, parsed.
+fn inspect_json(file: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
+    let out = gates()
+        .arg("inspect")
+        .arg("--json")
+        .arg(file)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).unwrap()
+}
+
+/// `gates bound --json --spectrum FILE`, parsed (the JSON comes before the `wrote` line).
+fn bound_json(spectrum: impl AsRef<std::ffi::OsStr>) -> serde_json::Value {
+    let out = gates()
+        .args(["bound", "--json", "--spectrum"])
+        .arg(spectrum)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    serde_json::from_str(text.split("\nwrote ").next().unwrap()).unwrap()
+}
+
 fn train(config: &Path, out: &Path) -> Command {
     let mut cmd = gates();
     cmd.arg("train").arg("--config").arg(config).arg("--out").arg(out);
@@ -45,16 +73,7 @@ fn train_inspect_and_export_a_run() {
             .and(contains("evaluations")),
     );
 
-    let json = gates()
-        .arg("inspect")
-        .arg("--json")
-        .arg(&traj)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let value = inspect_json(&traj);
     assert_eq!(value["header"]["format"], "gates.trajectory");
     assert_eq!(value["settings"]["optimizer"]["lr"], 0.2);
     assert_eq!(value["contents"]["status"]["state"], "completed");
@@ -118,16 +137,7 @@ fn flags_override_config_keys() {
         .assert()
         .success()
         .stdout(contains("completed 7 steps").and(contains("relu")));
-    let json = gates()
-        .arg("inspect")
-        .arg("--json")
-        .arg(out.join("trajectory.gates"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let value = inspect_json(out.join("trajectory.gates"));
     assert_eq!(value["settings"]["optimizer"]["lr"], 0.05);
     assert_eq!(value["settings"]["training"]["steps"], 7);
     assert!(value["settings"]["training"]["epochs"].is_null());
@@ -147,16 +157,7 @@ fn an_interrupted_run_resumes_to_the_same_result() {
     train(&config, &b).arg("--resume").assert().success().stdout(contains("completed 320 steps"));
 
     let eval = |dir: &Path| {
-        let json = gates()
-            .arg("inspect")
-            .arg("--json")
-            .arg(dir.join("trajectory.gates"))
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let v = inspect_json(dir.join("trajectory.gates"));
         (v["contents"]["evaluations"].clone(), v["contents"]["step_loss"].clone())
     };
     assert_eq!(eval(&a), eval(&b));
@@ -304,16 +305,7 @@ fn complexity_of_both_windows_and_both_metrics() {
                 "{measure} ({metric} metric, {window} window of 64 iterates"
             )));
         let file = out.join(format!("complexity-{measure}-{metric}-{window}.gates"));
-        let json = gates()
-            .arg("inspect")
-            .arg("--json")
-            .arg(&file)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let v = inspect_json(&file);
         assert_eq!(v["header"]["format"], "gates.complexity");
         assert_eq!(
             v["header"]["producer"].as_str().unwrap().split(' ').next(),
@@ -378,17 +370,7 @@ fn bound_from_dense_and_slq_spectra() {
     let expected = gates_bound::sd::sd_from_dense_spectra(&spectra, 0.1).unwrap();
     assert!(expected.sd > 1.0 && expected.sd < 4.0, "{expected:?}");
 
-    let json = gates()
-        .args(["bound", "--json", "--spectrum"])
-        .arg(&dense)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(json).unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(text.split("\nwrote ").next().unwrap()).unwrap();
+    let v = bound_json(&dense);
     assert_eq!(v["estimator"], "exact");
     let sd = v["sharpness_dimension"][0]["sd"].as_f64().unwrap();
     assert!((sd - expected.sd).abs() < 1e-12);
@@ -503,33 +485,14 @@ fn spectrum_then_bound_end_to_end() {
         .stderr(contains("no checkpoint Step(7)").and(contains("[80, 160, 240, 320]")));
     spectrum("dense", "dense.gates", &[]).code(1).stderr(contains("already exists"));
 
-    let json = gates()
-        .arg("inspect")
-        .arg("--json")
-        .arg(out.join("dense.gates"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let v = inspect_json(out.join("dense.gates"));
     assert_eq!(v["header"]["format"], "gates.spectrum");
     assert_eq!(v["contents"]["param_count"], 32 * 20 + 4 * 32);
     assert_eq!(v["contents"]["method"], "dense");
     assert_eq!(v["settings"]["method"]["dense"]["minibatches"], 2);
 
     for (file, estimator) in [("dense.gates", "exact"), ("slq.gates", "slq")] {
-        let json = gates()
-            .args(["bound", "--json", "--spectrum"])
-            .arg(out.join(file))
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let text = String::from_utf8(json).unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(text.split("\nwrote ").next().unwrap()).unwrap();
+        let v = bound_json(out.join(file));
         assert_eq!(v["estimator"], estimator);
         let sd = v["sharpness_dimension"][0]["sd"].as_f64().unwrap();
         assert!((0.0..=768.0).contains(&sd), "{file}: SD {sd}");

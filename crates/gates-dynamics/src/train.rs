@@ -478,17 +478,3 @@ pub fn step<E: Scalar, D: Backend<E>>(
     model.set_params(params);
     value
 }
-
-/// The evaluation subset of a data set as a new data set (for tools that recompute losses).
-pub fn subset(data: &Dataset, indices: &[usize]) -> Dataset {
-    let d = data.input_dim;
-    Dataset {
-        inputs: indices
-            .iter()
-            .flat_map(|&i| data.inputs[i * d..(i + 1) * d].iter().copied())
-            .collect(),
-        labels: indices.iter().map(|&i| data.labels[i]).collect(),
-        input_dim: d,
-        classes: data.classes,
-    }
-}

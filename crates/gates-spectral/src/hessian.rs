@@ -11,7 +11,6 @@
 //! indices and that seed are stored, so any Hessian can be rebuilt.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dfdx::tensor::Cpu;
 use gates_artifacts::{
@@ -73,18 +72,12 @@ pub struct RunSettings {
     pub training: serde_json::Value,
 }
 
-impl RunSettings {
-    fn number(
-        &self,
-        value: &serde_json::Value,
-        key: &str,
-        path: &Path,
-    ) -> Result<f64, SpectrumError> {
-        value.get(key).and_then(|v| v.as_f64()).ok_or_else(|| SpectrumError::Request {
-            path: path.to_path_buf(),
-            message: format!("the settings have no numeric {key}"),
-        })
-    }
+/// The number at `key` of a settings table.
+fn number(value: &serde_json::Value, key: &str, path: &Path) -> Result<f64, SpectrumError> {
+    value.get(key).and_then(|v| v.as_f64()).ok_or_else(|| SpectrumError::Request {
+        path: path.to_path_buf(),
+        message: format!("the settings have no numeric {key}"),
+    })
 }
 
 /// Which checkpoint of a trajectory.
@@ -239,8 +232,8 @@ pub fn compute_spectrum(
     let ckpt_path = traj_path.parent().unwrap_or(Path::new(".")).join(&entry.file);
     let ckpt = read_blob::<Checkpoint>(&ckpt_path)?;
     let settings: RunSettings = ckpt.header.settings(&ckpt_path)?;
-    let eta = settings.number(&settings.optimizer, "lr", &ckpt_path)?;
-    let run_batch = settings.number(&settings.training, "batch_size", &ckpt_path)? as usize;
+    let eta = number(&settings.optimizer, "lr", &ckpt_path)?;
+    let run_batch = number(&settings.training, "batch_size", &ckpt_path)? as usize;
 
     let split = settings.data.load()?;
     let train = &split.train;
@@ -311,7 +304,6 @@ pub fn compute_spectrum(
             found.to_artifact(batch)
         }
         MethodRequest::Slq { runs, steps } => {
-            let done = AtomicUsize::new(0);
             let params = SlqParams {
                 runs: *runs,
                 steps: *steps,
@@ -324,7 +316,6 @@ pub fn compute_spectrum(
                 |i| {
                     let op = HessianOperator::new(&model, train, &batches[i].1, settings.loss)
                         .expect("minibatch indices were validated");
-                    done.fetch_add(1, Ordering::Relaxed);
                     tick();
                     op
                 },
@@ -334,8 +325,7 @@ pub fn compute_spectrum(
         }
     };
 
-    let (first_batch, first) = batch_of(0);
-    drop(first_batch);
+    let (_, first) = batch_of(0);
     let op = HessianOperator::new(&model, train, &first, settings.loss)?;
     let trace = if request.trace_probes > 0 {
         Some(hutchinson(

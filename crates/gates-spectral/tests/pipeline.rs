@@ -5,7 +5,7 @@ use dfdx::prelude::*;
 use gates_artifacts::{read_blob, Checkpoint, MinibatchRef, SpectrumMethod, Trajectory};
 use gates_dynamics::{train, Silent, TrainConfig, TrainOptions};
 use gates_models::data::DataSpec;
-use gates_models::{LossKind, Mlp, MlpConfig};
+use gates_models::{LossKind, Mlp};
 use gates_spectral::hessian::{
     compute_spectrum, BatchChoice, CheckpointChoice, MethodRequest, SpectrumRequest,
 };
@@ -89,7 +89,7 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
     let traj_path = outcome.trajectory_path;
     let traj = read_blob::<Trajectory>(&traj_path).unwrap().body;
     let ckpt = read_blob::<Checkpoint>(&dir.path().join(&traj.checkpoints[0].file)).unwrap().body;
-    let d = MlpConfig { ..config.model.clone() }.param_count();
+    let d = config.model.param_count();
 
     let request = |method| SpectrumRequest {
         trajectory: traj_path.clone(),
