@@ -83,7 +83,7 @@ where
 }
 
 fn hvp(c: &mut Criterion) {
-    let data = DataSpec::MnistEmbedded.load().unwrap().train;
+    let data = DataSpec::mnist_embedded().load().unwrap().train;
     let archs = [("mlp3", &[784, 16, 16, 10][..]), ("mlp5", &[784, 200, 200, 200, 200, 10])];
     for (name, widths) in archs {
         bench_one::<f32>(c, &data, name, widths);

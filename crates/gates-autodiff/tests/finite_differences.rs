@@ -155,7 +155,7 @@ fn paper_mlps_on_mnist_match_central_differences() {
         return;
     }
     let dev = Cpu::default();
-    let data = DataSpec::MnistEmbedded.load().unwrap().train;
+    let data = DataSpec::mnist_embedded().load().unwrap().train;
     let idx: Vec<usize> = (0..64).map(|i| i * 97 % data.len()).collect();
     for widths in [&[784, 16, 16, 10][..], &[784, 200, 200, 200, 200, 10]] {
         let model = Mlp::<f64, _>::init(&MlpConfig::new(widths), &dev).unwrap();

@@ -75,7 +75,12 @@ fn load_config(args: &TrainArgs) -> Result<TrainConfig> {
     named("training.seed", args.seed.map(|v| v.to_string()));
     named("dtype", args.dtype.as_ref().map(|v| format!("{v:?}")));
     if let Some(dir) = &args.data_dir {
+        // Full MNIST replaces the data source; a pooling factor of the config still applies.
+        let pool = table.get("data").and_then(|d| d.get("pool")).cloned();
         table.insert("data".into(), toml::Value::Table(Default::default()));
+        if let Some(pool) = pool {
+            sets.push(("data.pool".into(), pool.to_string()));
+        }
         sets.push(("data.kind".into(), "\"mnist\"".into()));
         sets.push(("data.dir".into(), format!("{:?}", dir.display().to_string())));
     }

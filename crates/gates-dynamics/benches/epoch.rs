@@ -14,7 +14,7 @@ fn epoch<E: Scalar>(c: &mut Criterion, name: &str)
 where
     Cpu: Backend<E>,
 {
-    let split = DataSpec::MnistEmbedded.load().expect("embedded data");
+    let split = DataSpec::mnist_embedded().load().expect("embedded data");
     let dev = Cpu::default();
     let config = MlpConfig::new(&[784, 16, 16, 10]);
     let mut model = Mlp::<E, _>::init(&config, &dev).expect("model");

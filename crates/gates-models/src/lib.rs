@@ -6,7 +6,7 @@
 //! ```
 //! use gates_models::{data::DataSpec, loss, Mlp, MlpConfig, LossKind};
 //!
-//! let split = DataSpec::MnistEmbedded.load().unwrap();
+//! let split = DataSpec::mnist_embedded().load().unwrap();
 //! let dev = dfdx::tensor::Cpu::default();
 //! let model = Mlp::<f32, _>::init(&MlpConfig::new(&[784, 16, 16, 10]), &dev).unwrap();
 //! assert_eq!(model.param_count(), 12_960);

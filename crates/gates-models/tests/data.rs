@@ -8,7 +8,7 @@ use gates_models::data::{mnist, DataSpec};
 
 #[test]
 fn embedded_mnist_has_the_documented_split() {
-    let split = DataSpec::MnistEmbedded.load().unwrap();
+    let split = DataSpec::mnist_embedded().load().unwrap();
     assert_eq!((split.train.len(), split.test.len()), (8_000, 2_000));
     assert_eq!(split.train.input_dim, 784);
     assert!(split.train.inputs.iter().all(|&p| (0.0..=1.0).contains(&p)));
@@ -17,6 +17,28 @@ fn embedded_mnist_has_the_documented_split() {
         counts[l as usize] += 1;
     }
     assert_eq!(counts, [200, 225, 198, 207, 196, 172, 203, 214, 189, 196]);
+}
+
+#[test]
+fn pooling_averages_pixel_blocks_and_rejects_non_divisors() {
+    let full = DataSpec::mnist_embedded().load().unwrap();
+    let half: DataSpec = toml::from_str("kind = \"mnist-embedded\"\npool = 2").unwrap();
+    let half = half.load().unwrap();
+    assert_eq!(half.train.input_dim, 196);
+    assert_eq!(half.train.labels, full.train.labels);
+    assert_eq!(half.test.len(), full.test.len());
+    // Feature (row 3, column 5) of image 17 is the mean of pixels (6..8, 10..12).
+    let image = &full.train.inputs[17 * 784..18 * 784];
+    let block = [6 * 28 + 10, 6 * 28 + 11, 7 * 28 + 10, 7 * 28 + 11];
+    let mean = block.iter().map(|&i| image[i]).sum::<f32>() / 4.0;
+    assert!((half.train.inputs[17 * 196 + 3 * 14 + 5] - mean).abs() < 1e-6);
+    // One block per image: the image's mean brightness.
+    let whole = DataSpec::MnistEmbedded { pool: 28 }.load().unwrap();
+    let mean: f32 = image.iter().sum::<f32>() / 784.0;
+    assert!((whole.train.inputs[17] - mean).abs() < 1e-5);
+
+    let err = DataSpec::MnistEmbedded { pool: 5 }.load().unwrap_err().to_string();
+    assert!(err.contains("data.pool") && err.contains("divisor of 28"), "{err}");
 }
 
 fn idx_bytes(magic_type: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {

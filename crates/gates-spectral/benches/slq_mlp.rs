@@ -12,7 +12,7 @@ use gates_spectral::hessian::{minibatch, HessianOperator};
 use gates_spectral::slq::{slq, RunParallelism, SlqParams};
 
 fn slq_run(c: &mut Criterion) {
-    let split = DataSpec::MnistEmbedded.load().expect("embedded data");
+    let split = DataSpec::mnist_embedded().load().expect("embedded data");
     let dev = Cpu::default();
     let model = Mlp::<f64, Cpu>::init(&MlpConfig::new(&[784, 200, 200, 200, 200, 10]), &dev)
         .expect("model");

@@ -98,11 +98,18 @@ impl Split {
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DataSpec {
     /// The 10,000 real MNIST digits compiled into the binary (8,000 train, 2,000 test).
-    MnistEmbedded,
+    MnistEmbedded {
+        /// Average-pool the 28×28 images over `pool`×`pool` blocks (1, 2, 4, 7, 14 or 28).
+        #[serde(default = "mnist::full_resolution")]
+        pool: usize,
+    },
     /// Full MNIST from the standard IDX files (raw or gzip) in `dir`.
     Mnist {
         /// Folder holding `train-images-idx3-ubyte[.gz]` and the other three files.
         dir: PathBuf,
+        /// Average-pool the 28×28 images over `pool`×`pool` blocks (1, 2, 4, 7, 14 or 28).
+        #[serde(default = "mnist::full_resolution")]
+        pool: usize,
     },
     /// Addition modulo p (PAPER.md figures 4 and 7).
     Modular(modular::ModularSpec),
@@ -111,11 +118,16 @@ pub enum DataSpec {
 }
 
 impl DataSpec {
+    /// The embedded MNIST subset at full resolution (784 features).
+    pub fn mnist_embedded() -> Self {
+        DataSpec::MnistEmbedded { pool: 1 }
+    }
+
     /// Loads (or generates) the data.
     pub fn load(&self) -> Result<Split> {
         let split = match self {
-            DataSpec::MnistEmbedded => mnist::embedded()?,
-            DataSpec::Mnist { dir } => mnist::load_dir(dir)?,
+            DataSpec::MnistEmbedded { pool } => mnist::pooled(mnist::embedded()?, *pool)?,
+            DataSpec::Mnist { dir, pool } => mnist::pooled(mnist::load_dir(dir)?, *pool)?,
             DataSpec::Modular(spec) => spec.generate()?,
             DataSpec::Gaussian(spec) => spec.generate()?,
         };
