@@ -14,6 +14,8 @@
 //! - [`topology`]: pairwise distances streamed in blocks, minimum spanning trees, `E_α` and
 //!   PH-dim.
 //! - [`correlation`]: Kendall's τ-b and the granulated Kendall coefficients.
+//! - [`window`]: iterate windows as point clouds, and their PH-dim and `E_α`.
+//! - [`boxcount`]: box-counting dimension of a point cloud (the check beside figure 6).
 //!
 //! ```
 //! use gates_bound::sd::{log_singular_values, sharpness_dimension};
@@ -30,6 +32,7 @@
 //! ```
 
 pub mod bound;
+pub mod boxcount;
 pub mod correlation;
 mod error;
 pub mod estimators;

@@ -122,6 +122,18 @@ pub fn window_complexity(
     metric: WindowMetric,
     params: &PhDimParams,
 ) -> Result<ComplexityReport> {
+    let mut reports = window_complexities(path, &[measure], metric, params)?;
+    Ok(reports.remove(0))
+}
+
+/// Computes several complexity measures of a window file from one distance matrix, in the
+/// order of `measures`.
+pub fn window_complexities(
+    path: &Path,
+    measures: &[Measure],
+    metric: WindowMetric,
+    params: &PhDimParams,
+) -> Result<Vec<ComplexityReport>> {
     let mut points = WindowPoints::open(path, metric)?;
     let kind = match points.preamble().kind {
         WindowKind::Backward => "bwd",
@@ -138,36 +150,40 @@ pub fn window_complexity(
     tracing::debug!(path = %path.display(), n, dim = points.dim(), metric = metric.name(), "distances");
     let distances = pairwise_distances(&mut points, &distance_params)?;
 
-    let mut report = ComplexityReport {
-        window: path.display().to_string(),
-        window_kind: kind.into(),
-        points: n as u64,
-        measure: measure.name().into(),
-        metric: metric.name().into(),
-        value: f64::NAN,
-        alpha: params.alpha,
-        sizes: vec![],
-        lifetime_sums: vec![],
-        slope: None,
-        r_squared: None,
-    };
-    match measure {
-        Measure::EAlpha => {
-            let value = e_alpha(&minimum_spanning_tree(&distances), params.alpha);
-            report.value = value;
-            report.sizes = vec![n as u64];
-            report.lifetime_sums = vec![value];
+    let mut reports = Vec::with_capacity(measures.len());
+    for &measure in measures {
+        let mut report = ComplexityReport {
+            window: path.display().to_string(),
+            window_kind: kind.into(),
+            points: n as u64,
+            measure: measure.name().into(),
+            metric: metric.name().into(),
+            value: f64::NAN,
+            alpha: params.alpha,
+            sizes: vec![],
+            lifetime_sums: vec![],
+            slope: None,
+            r_squared: None,
+        };
+        match measure {
+            Measure::EAlpha => {
+                let value = e_alpha(&minimum_spanning_tree(&distances), params.alpha);
+                report.value = value;
+                report.sizes = vec![n as u64];
+                report.lifetime_sums = vec![value];
+            }
+            Measure::PhDim => {
+                let fit = ph_dim(&distances, params)?;
+                report.value = fit.dim;
+                report.sizes = fit.sizes.iter().map(|&s| s as u64).collect();
+                report.lifetime_sums = fit.e_alpha;
+                report.slope = Some(fit.slope);
+                report.r_squared = Some(fit.r_squared);
+            }
         }
-        Measure::PhDim => {
-            let fit = ph_dim(&distances, params)?;
-            report.value = fit.dim;
-            report.sizes = fit.sizes.iter().map(|&s| s as u64).collect();
-            report.lifetime_sums = fit.e_alpha;
-            report.slope = Some(fit.slope);
-            report.r_squared = Some(fit.r_squared);
-        }
+        reports.push(report);
     }
-    Ok(report)
+    Ok(reports)
 }
 
 #[cfg(test)]
@@ -230,6 +246,17 @@ mod tests {
             window_complexity(&path, Measure::EAlpha, WindowMetric::Euclidean, &params).unwrap();
         // The MST of points on a segment is the segment: E_1 is its length, √6 times the spread of t.
         assert!(e.value > 0.0 && e.value <= 6f64.sqrt() + 1e-6, "{}", e.value);
+
+        // Both measures from one distance matrix equal the separate computations.
+        let both = window_complexities(
+            &path,
+            &[Measure::EAlpha, Measure::PhDim],
+            WindowMetric::Euclidean,
+            &params,
+        )
+        .unwrap();
+        assert_eq!((both[0].value, &both[0].measure), (e.value, &e.measure));
+        assert_eq!((both[1].value, both[1].slope), (line.value, line.slope));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -43,10 +43,37 @@ pub fn simulate_forward<D>(dev: &D, trajectory: &Path, iterates: u64, out: &Path
 where
     D: Backend<f32> + Backend<f64>,
 {
+    simulate_forward_from(dev, trajectory, None, iterates, out)
+}
+
+/// Simulates `iterates` iterates onward from the kept checkpoint at step `from` (the final one
+/// when `None`) of the run whose trajectory is at `trajectory`, writing them to `out`. The noise
+/// continues from that step, so the iterates are the ones training itself went through when the
+/// checkpoint is not the last.
+pub fn simulate_forward_from<D>(
+    dev: &D,
+    trajectory: &Path,
+    from: Option<u64>,
+    iterates: u64,
+    out: &Path,
+) -> Result<PathBuf>
+where
+    D: Backend<f32> + Backend<f64>,
+{
     let traj = read_blob::<Trajectory>(trajectory)?.body;
-    let entry = traj.checkpoints.last().ok_or_else(|| Error::Resume {
+    let entry = match from {
+        None => traj.checkpoints.last(),
+        Some(step) => traj.checkpoints.iter().find(|c| c.step == step),
+    };
+    let entry = entry.ok_or_else(|| Error::Resume {
         path: trajectory.to_path_buf(),
-        reason: "the run has no checkpoint to simulate from".into(),
+        reason: match from {
+            None => "the run has no checkpoint to simulate from".into(),
+            Some(step) => format!(
+                "the run kept no checkpoint at step {step}; it has [{}]",
+                traj.checkpoints.iter().map(|c| c.step.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        },
     })?;
     let ckpt_path = trajectory.parent().unwrap_or(Path::new(".")).join(&entry.file);
     let ckpt = read_blob::<Checkpoint>(&ckpt_path)?;

@@ -274,3 +274,45 @@ fn forward_window_continues_the_run_exactly() {
     assert_eq!(steps, (36..42).collect::<Vec<_>>());
     assert_eq!(forward, backward);
 }
+
+/// Simulating onward from an intermediate checkpoint retraces training: the iterate reached
+/// after as many steps as separate two kept checkpoints equals the later checkpoint.
+#[test]
+fn forward_window_from_an_intermediate_checkpoint_retraces_training() {
+    let config = small_config("kind = \"sgd\"\nlr = 0.1\nmomentum = 0.5", 0);
+    let dir = tempfile::tempdir().unwrap();
+    let traj = train(&Cpu::default(), &config, &options(dir.path()), &mut Silent).unwrap();
+    let kept: Vec<u64> = traj.trajectory.checkpoints.iter().map(|c| c.step).collect();
+    assert!(kept.len() >= 2, "{kept:?}");
+    let (from, to) = (kept[0], kept[1]);
+    let fwd = dir.path().join("from-first.gates");
+    gates_dynamics::simulate_forward_from(
+        &Cpu::default(),
+        &traj.trajectory_path,
+        Some(from),
+        to - from + 1,
+        &fwd,
+    )
+    .unwrap();
+    let records = window_records(&fwd);
+    assert_eq!(records.first().unwrap().step, from);
+    let last = records.last().unwrap();
+    assert_eq!(last.step, to);
+    let later = read_blob::<Checkpoint>(&dir.path().join(files::checkpoint(to))).unwrap().body;
+    let expected: Vec<f64> = later.params.iter().flat_map(|t| t.data.to_f64()).collect();
+    let got: Vec<f64> = last.params.iter().map(|&x| x as f64).collect();
+    for (g, e) in got.iter().zip(&expected) {
+        assert_eq!(*g, *e as f32 as f64);
+    }
+
+    let err = gates_dynamics::simulate_forward_from(
+        &Cpu::default(),
+        &traj.trajectory_path,
+        Some(from + 1),
+        3,
+        &dir.path().join("none.gates"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains(&format!("no checkpoint at step {}", from + 1)), "{err}");
+}
