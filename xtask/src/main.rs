@@ -5,7 +5,11 @@
 //! - `cargo xtask tidy`: repository rules that no compiler checks (every Rust file opens with a
 //!   `//!` comment; the README's test command is the one CI runs). They also run as tests of
 //!   this crate.
+//! - `cargo xtask reproduce figN [--scale smoke|default|paper]`: a figure of the paper end to
+//!   end, from training to the plot ([`reproduce`]).
 
+mod plot;
+mod reproduce;
 mod tidy;
 
 use std::path::{Path, PathBuf};
@@ -64,8 +68,9 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("ci") => ci(),
         Some("tidy") => tidy::check(&root()),
+        Some("reproduce") => reproduce::main(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <ci|tidy>\n  ci    the checks CI runs\n  tidy  repository rules");
+            eprintln!("usage: cargo xtask <ci|tidy|reproduce>\n  ci         the checks CI runs\n  tidy       repository rules\n  reproduce  a figure of the paper end to end (cargo xtask reproduce --help)");
             bail!("unknown or missing command")
         }
     }
