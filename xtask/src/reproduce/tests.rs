@@ -150,3 +150,21 @@ fn fig6_smoke_and_rerun_from_cache() {
     assert!(report.contains("| toy-simulate | 1 | 0 | 1 |"), "{report}");
     assert_eq!(std::fs::read_to_string(dir.join("dimensions.csv")).unwrap(), before);
 }
+
+#[test]
+fn paper_scale_refuses_without_full_mnist() {
+    let out = tempfile::tempdir().unwrap();
+    let args = |data_dir: Option<PathBuf>| Args {
+        figure: Which::Fig3,
+        scale: Scale::Paper,
+        data_dir,
+        out: out.path().to_path_buf(),
+        jobs: 1,
+    };
+    let err = format!("{:#}", run(&args(None)).unwrap_err());
+    assert!(err.contains("--scale paper trains on full MNIST: pass --data-dir DIR"), "{err}");
+    let missing = out.path().join("no-mnist-here");
+    let err = format!("{:#}", run(&args(Some(missing.clone()))).unwrap_err());
+    assert!(err.contains(&missing.display().to_string()) && err.contains("MNIST"), "{err}");
+    assert!(!out.path().join("fig3").exists(), "nothing is written before the data is found");
+}
