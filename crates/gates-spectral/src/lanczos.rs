@@ -3,17 +3,27 @@
 //!
 //! # Algorithm
 //!
-//! From a unit start vector q₀, step j computes w = A q_j and orthogonalises it against *all*
-//! previous vectors Q_j = [q₀ … q_j] by classical Gram–Schmidt, done twice ("twice is enough",
-//! Giraud et al. 2005):
-//!
-//! h = Q_jᵀ w, w ← w − Q_j h, α_j = h_j, then once more with the new w, adding its h_j to α_j
-//! (and a third time if Kahan's test finds that the second pass cancelled most of w).
+//! From a unit start vector q₀, step j computes w = A q_j, applies the three-term recurrence
+//! w ← w − β_{j−1} q_{j−1}, α_j = q_jᵀw, w ← w − α_j q_j, and then orthogonalises w against
+//! *all* previous vectors Q_j = [q₀ … q_j] by classical Gram–Schmidt: h = Q_jᵀ w,
+//! w ← w − Q_j h, adding h_j to α_j. The pass is repeated while Kahan's test finds that it
+//! removed most of w (‖w_after‖ < ‖w_before‖/√2), so that the accepted w is orthogonal to Q_j
+//! to rounding ("twice is enough", Giraud et al. 2005; the correction of Daniel, Gragg,
+//! Kaufman and Stewart, 1976). The recurrence has already removed the large components, so
+//! one pass over Q_j almost always passes the test.
 //!
 //! With β_j = ‖w‖ and q_{j+1} = w / β_j this gives A Q_m = Q_m T_m + β_{m−1} q_m e_mᵀ, where T_m
 //! is tridiagonal with diagonal α and off-diagonal β. Full reorthogonalisation keeps Q_m
 //! orthonormal to rounding, so T_m has no spurious copies ("ghosts") of converged eigenvalues;
-//! it costs 4·d·j flops at step j and d·m numbers of memory.
+//! it costs 4·d·j flops per pass at step j and d·m numbers of memory.
+//!
+//! The basis lives in one column-major d×(m+1) buffer, reserved up front. For large d a pass
+//! is bound by reading Q_j from memory (223 MB at d = 278,800 and m = 100), not by
+//! arithmetic, which is why the recurrence goes first: Gram–Schmidt applied twice from the raw
+//! w = A q_j reads Q_j four times per step, this reads it twice. Passes sweep blocks of rows;
+//! with [`LanczosParams::parallelism`] set to `Par::Rayon` the blocks run on rayon's global
+//! pool, and their partial sums are added in block order, so the result does not depend on
+//! the thread count.
 //!
 //! If T_m = U diag(θ) Uᵀ, the Ritz pairs are (θ_ℓ, y_ℓ = Q_m u_ℓ) and
 //! ‖A y_ℓ − θ_ℓ y_ℓ‖ = |β_{m−1}| · |U_{mℓ}|, the estimate used for stopping. At the end every
@@ -43,11 +53,12 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::evd::{self_adjoint_evd_scratch, tridiagonal_self_adjoint_evd};
 use faer::linalg::evd::{ComputeEigenvectors, EvdError};
 use faer::linalg::matmul::matmul;
-use faer::{diag::DiagMut, diag::DiagRef, Accum, ColMut, ColRef, Mat, MatRef, Par};
+use faer::{diag::DiagMut, diag::DiagRef, Accum, Mat, MatRef, Par};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{Error, Result};
+use crate::gram_schmidt::{dot, norm, subtract_scaled, GramSchmidt};
 use crate::operator::SymmetricOperator;
 use crate::probe::fill_gaussian;
 
@@ -79,8 +90,10 @@ pub struct LanczosParams {
     pub on_breakdown: OnBreakdown,
     /// Seed of the random start vector (when none is given) and of restart vectors (default 0).
     pub seed: u64,
-    /// Threads of the reorthogonalisation's matrix products (default `Par::Seq`: SLQ runs are
-    /// parallel already; raise it for one long run with a large d).
+    /// Threads of the reorthogonalisation (default `Par::Seq`). Any `Par::Rayon` runs the
+    /// blocks of rows on rayon's global pool; results are bitwise the same either way.
+    /// [`crate::slq`] picks `Par::rayon(0)` when its runs execute one at a time and `Par::Seq`
+    /// when they execute in parallel.
     pub parallelism: Par,
 }
 
@@ -139,7 +152,7 @@ pub struct Lanczos<'a, Op: ?Sized> {
     alpha: Vec<f64>,
     beta: Vec<f64>,
     work: Vec<f64>,
-    coefficients: Vec<f64>,
+    gram_schmidt: GramSchmidt,
     finished: Option<StepOutcome>,
     restarts: usize,
     block_start: usize,
@@ -176,14 +189,23 @@ impl<'a, Op: SymmetricOperator + ?Sized> Lanczos<'a, Op> {
                 got: format!("norm {norm}"),
             });
         }
+        // The basis grows to at most `max_steps + 1` columns: reserve them up front (the pages
+        // are only touched when written) rather than copy a basis of hundreds of megabytes at
+        // every reallocation. If the reservation fails, the basis grows as it goes.
+        let mut basis = Vec::new();
+        let columns = params.max_steps.min(dim) + 1;
+        if basis.try_reserve_exact(columns.saturating_mul(dim)).is_err() {
+            tracing::debug!(columns, dim, "lanczos basis not reserved");
+        }
+        basis.extend(start.iter().map(|x| x / norm));
         Ok(Self {
             op,
             dim,
-            basis: start.iter().map(|x| x / norm).collect(),
+            basis,
             alpha: Vec::new(),
             beta: Vec::new(),
             work: vec![0.0; dim],
-            coefficients: Vec::new(),
+            gram_schmidt: GramSchmidt::default(),
             finished: None,
             restarts: 0,
             block_start: 0,
@@ -209,15 +231,19 @@ impl<'a, Op: SymmetricOperator + ?Sized> Lanczos<'a, Op> {
             return Err(Error::NonFinite { what: "lanczos: operator output", step: j });
         }
 
-        let alpha = orthogonalise(
-            &self.basis[..(j + 1) * d],
-            d,
-            &mut self.work,
-            &mut self.coefficients,
-            self.par,
-        );
-        let beta = norm(&self.work);
+        // The three-term recurrence removes the large components, along q_{j−1} and q_j (β is
+        // 0 after a restart); the pass against all of Q then only removes rounding.
         let previous = self.beta.last().copied().unwrap_or(0.0);
+        let q_j = &self.basis[j * d..(j + 1) * d];
+        if j > 0 && previous != 0.0 {
+            subtract_scaled(&mut self.work, previous, &self.basis[(j - 1) * d..j * d]);
+        }
+        let local = dot(q_j, &self.work);
+        subtract_scaled(&mut self.work, local, q_j);
+        let basis = &self.basis[..(j + 1) * d];
+        let done = self.gram_schmidt.orthogonalise(basis, &mut self.work, 1, self.par);
+        tracing::trace!(step = j, passes = done.passes, "lanczos reorthogonalisation");
+        let (alpha, beta) = (local + done.last_coefficient, done.norm);
         self.norm_bound = self.norm_bound.max(alpha.abs() + beta + previous);
         self.alpha.push(alpha);
 
@@ -246,8 +272,8 @@ impl<'a, Op: SymmetricOperator + ?Sized> Lanczos<'a, Op> {
         let m = self.steps();
         fill_gaussian(&mut self.rng, &mut self.work);
         let before = norm(&self.work);
-        orthogonalise(&self.basis[..m * d], d, &mut self.work, &mut self.coefficients, self.par);
-        let after = norm(&self.work);
+        let basis = &self.basis[..m * d];
+        let after = self.gram_schmidt.orthogonalise(basis, &mut self.work, 2, self.par).norm;
         if after <= 1e-8 * before {
             self.finished = Some(StepOutcome::Exhausted);
             return Ok(false);
@@ -316,45 +342,6 @@ impl<'a, Op: SymmetricOperator + ?Sized> Lanczos<'a, Op> {
         let last = self.beta.last().copied().unwrap_or(0.0);
         (0..m).map(|l| (last * eig.vectors[(m - 1, l)]).abs()).collect()
     }
-}
-
-/// Classical Gram–Schmidt of `w` against the d-row column-major `basis`, twice; returns the
-/// sum of the passes' coefficients on the last column (α in a Lanczos step).
-///
-/// Twice is enough when the second pass keeps most of the norm. Kahan's test guards the rare
-/// case where it does not (‖w₂‖ < ‖w₁‖/√2, heavy cancellation from a tiny β): then a third
-/// pass runs.
-fn orthogonalise(basis: &[f64], d: usize, w: &mut [f64], h: &mut Vec<f64>, par: Par) -> f64 {
-    let k = basis.len() / d;
-    let q = MatRef::from_column_major_slice(basis, d, k);
-    h.resize(k, 0.0);
-    let mut last = 0.0;
-    let mut previous_norm = f64::INFINITY;
-    for pass in 0..3 {
-        matmul(
-            ColMut::from_slice_mut(h),
-            Accum::Replace,
-            q.transpose(),
-            ColRef::from_slice(w),
-            1.0,
-            par,
-        );
-        matmul(ColMut::from_slice_mut(w), Accum::Add, q, ColRef::from_slice(h), -1.0, par);
-        last += h[k - 1];
-        let current = norm(w);
-        if pass >= 1 && current >= previous_norm * std::f64::consts::FRAC_1_SQRT_2 {
-            break;
-        }
-        if pass == 1 {
-            tracing::trace!(before = previous_norm, after = current, "third gram-schmidt pass");
-        }
-        previous_norm = current;
-    }
-    last
-}
-
-pub(crate) fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
 }
 
 /// Eigenvalues and eigenvectors of a symmetric tridiagonal matrix.

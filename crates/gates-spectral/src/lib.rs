@@ -29,6 +29,7 @@
 
 pub mod dense;
 mod error;
+mod gram_schmidt;
 pub mod hessian;
 pub mod lanczos;
 pub mod operator;

@@ -22,8 +22,11 @@
 //! R ≥ 2, the pool has at least two threads, and the Lanczos bases of all concurrent runs,
 //! threads·(m+1)·d·8 bytes, take at most a quarter of `MemAvailable`; otherwise one at a
 //! time. An operator that is parallel inside (a multi-threaded or GPU Hessian-vector product)
-//! should use [`RunParallelism::Sequential`].
+//! should use [`RunParallelism::Sequential`]. Runs executed one at a time reorthogonalise on
+//! all threads of the pool (`Par::rayon(0)`), runs executed in parallel on one thread each;
+//! the reorthogonalisation's result is bitwise the same either way (see [`crate::lanczos`]).
 
+use faer::Par;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -162,22 +165,23 @@ where
     F: Fn(usize) -> Op + Sync,
 {
     validate(params)?;
-    let run = |i: usize| -> Result<(usize, SlqRunResult)> {
+    // Runs in sequence reorthogonalise on all threads; runs in parallel one thread each.
+    let run = |i: usize, reorthogonalisation: Par| -> Result<(usize, SlqRunResult)> {
         let op = operator_for_run(i);
-        Ok((op.dim(), one_run(&op, i, params)?))
+        Ok((op.dim(), one_run(&op, i, params, reorthogonalisation)?))
     };
     let in_parallel = |range: std::ops::Range<usize>| -> Result<Vec<(usize, SlqRunResult)>> {
-        range.into_par_iter().map(run).collect()
+        range.into_par_iter().map(|i| run(i, Par::Seq)).collect()
     };
     let in_sequence = |range: std::ops::Range<usize>| -> Result<Vec<(usize, SlqRunResult)>> {
-        range.map(run).collect()
+        range.map(|i| run(i, Par::rayon(0))).collect()
     };
     let all = match params.parallelism {
         RunParallelism::Sequential => in_sequence(0..params.runs)?,
         RunParallelism::Parallel => in_parallel(0..params.runs)?,
         RunParallelism::Auto => {
             // The rule needs d, which only the operators know: decide after run 0.
-            let mut all = vec![run(0)?];
+            let mut all = vec![run(0, Par::rayon(0))?];
             let parallel = auto_parallel(all[0].0, params);
             tracing::debug!(dim = all[0].0, parallel, "slq auto parallelism");
             all.extend(if parallel {
@@ -236,13 +240,19 @@ fn auto_parallel(dim: usize, params: &SlqParams) -> bool {
 }
 
 /// One run: probe, m Lanczos steps (fewer at an invariant subspace), Gauss quadrature.
-fn one_run<Op: SymmetricOperator>(op: &Op, run: usize, params: &SlqParams) -> Result<SlqRunResult> {
+fn one_run<Op: SymmetricOperator>(
+    op: &Op,
+    run: usize,
+    params: &SlqParams,
+    reorthogonalisation: Par,
+) -> Result<SlqRunResult> {
     let d = op.dim();
     let seed = probe_seed(params.seed, run as u64);
     let probe = rademacher(seed, d);
     let lanczos_params = LanczosParams {
         max_steps: params.steps,
         breakdown_tolerance: params.breakdown_tolerance,
+        parallelism: reorthogonalisation,
         ..LanczosParams::default()
     };
     let mut lanczos = Lanczos::new(op, &probe, &lanczos_params)?;

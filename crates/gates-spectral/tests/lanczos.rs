@@ -366,3 +366,37 @@ fn orthogonality_survives_converged_ritz_values() {
     let near_top = eig.values.iter().filter(|&&t| (t - 100.0).abs() < 1e-6).count();
     assert_eq!(near_top, 1, "no ghost copies of λ_max: {:?}", &eig.values[eig.values.len() - 5..]);
 }
+
+#[test]
+fn basis_stays_orthonormal_over_many_steps_on_clustered_eigenvalues() {
+    // Four tight clusters of 1,500 eigenvalues (relative width 1e-4) and two outliers, with d
+    // large enough for the reorthogonalisation to split the basis into many blocks of rows.
+    // The outliers converge within a few steps and the clusters make β small relative to ‖Aq‖,
+    // so every Gram–Schmidt pass removes large components: orthogonality is lost within tens
+    // of steps without full reorthogonalisation.
+    let d = 6002;
+    let mut spectrum: Vec<f64> = (0..d - 2)
+        .map(|i| {
+            let centre = [1.0, 2.0, 5.0, 10.0][i % 4];
+            centre * (1.0 + 1e-4 * ((i * 7919) % 1500) as f64 / 1500.0)
+        })
+        .collect();
+    spectrum.extend([100.0, 200.0]);
+    let op = Diagonal::new(spectrum);
+    let start: Vec<f64> = (0..d).map(|i| if (i * 31) % 7 < 3 { -1.0 } else { 1.0 }).collect();
+
+    let run = |parallelism| {
+        let params = LanczosParams { parallelism, ..LanczosParams::default() };
+        let mut lanczos = Lanczos::new(&op, &start, &params).unwrap();
+        for _ in 0..150 {
+            assert_eq!(lanczos.step().unwrap(), StepOutcome::Continued);
+        }
+        let q = lanczos.basis();
+        assert_eq!((q.nrows(), q.ncols()), (d, 150));
+        ORTHOGONALITY.assert_small("‖QᵀQ − I‖_max after 150 steps", orthogonality_error(q), 1.0);
+        (lanczos.alpha().to_vec(), lanczos.beta().to_vec())
+    };
+    let sequential = run(gates_spectral::Par::Seq);
+    let parallel = run(gates_spectral::Par::rayon(0));
+    assert_eq!(sequential, parallel, "the thread count changed T");
+}
