@@ -63,10 +63,17 @@ fn init_logging(verbose: u8) {
         .init();
 }
 
-/// Prints a command's result on stdout.
-#[allow(clippy::print_stdout, reason = "the binary's results go to stdout")]
+/// Prints a command's result on stdout. A reader that went away (`gates inspect … | head`) ends
+/// the program quietly, as for any Unix filter.
 pub fn say(text: &str) {
-    println!("{text}");
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        panic!("cannot write to stdout: {e}");
+    }
 }
 
 #[allow(clippy::print_stderr, reason = "the binary reports errors on stderr")]
