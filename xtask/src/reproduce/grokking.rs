@@ -457,8 +457,8 @@ fn findings(
         }
         lines.push(line);
     }
-    let gap = labels.iter().position(|l| l == "acc gap");
-    if let Some(g) = gap {
+    for (target, name) in [("test acc", "test accuracy"), ("acc gap", "accuracy gap")] {
+        let Some(g) = labels.iter().position(|l| l == target) else { continue };
         let taus: Vec<String> = MEASURES
             .iter()
             .enumerate()
@@ -466,10 +466,7 @@ fn findings(
                 format!("{m} {}", matrix[i][g].map_or("n/a".into(), |t| format!("{t:.2}")))
             })
             .collect();
-        lines.push(format!(
-            "Kendall τ with the accuracy gap over all checkpoints: {}",
-            taus.join(", ")
-        ));
+        lines.push(format!("Kendall τ with the {name} over all checkpoints: {}", taus.join(", ")));
     }
     lines
 }

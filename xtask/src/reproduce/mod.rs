@@ -77,7 +77,11 @@ pub enum Which {
 
 /// Arguments of `cargo xtask reproduce`.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask reproduce", about = "Reproduce a figure of the paper end to end")]
+#[command(
+    name = "cargo xtask reproduce",
+    bin_name = "cargo xtask reproduce",
+    about = "Reproduce a figure of the paper end to end"
+)]
 pub struct Args {
     /// Which figure.
     #[arg(value_enum)]
@@ -132,7 +136,8 @@ impl Ctx {
 pub fn main(args: &[String]) -> Result<()> {
     let args =
         Args::try_parse_from(std::iter::once("reproduce".to_string()).chain(args.iter().cloned()))
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            // Usage errors exit with clap's message and code 2; --help prints and exits with 0.
+            .unwrap_or_else(|e| e.exit());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
