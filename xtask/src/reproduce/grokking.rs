@@ -104,7 +104,7 @@ fn runs(list: &[(f64, f64, u64)]) -> Vec<GrokRun> {
 pub fn fig4(scale: Scale) -> GrokkingSettings {
     let base = GrokkingSettings {
         figure: "fig4".into(),
-        title: "Figure 4: grokking on a + b mod 97 (2-layer GELU MLP, SGD + momentum + weight decay): SD tracks the transition".into(),
+        title: "Figure 4: grokking on a + b mod 97 (2-layer GELU MLP, SGD + momentum + weight decay): every measure through the transition".into(),
         scale,
         reductions: String::new(),
         modulus: 97,
@@ -160,7 +160,7 @@ pub fn fig7(scale: Scale) -> GrokkingSettings {
     let runs_of = |list: &[(f64, f64, u64)]| runs(list);
     GrokkingSettings {
         figure: "fig7".into(),
-        title: "Figure 7: grokking on a + b mod 97 (3-layer ReLU MLP, SGD + weight decay): SD rises, drops as test accuracy jumps, rises again".into(),
+        title: "Figure 7: grokking on a + b mod 97 (3-layer ReLU MLP, SGD + weight decay, no momentum): every measure through the transition".into(),
         widths: vec![194, 32, 32, 97],
         activation: "relu".into(),
         momentum: 0.0,

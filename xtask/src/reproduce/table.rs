@@ -116,17 +116,22 @@ fn quote(text: &str) -> String {
     }
 }
 
-/// A number with four significant digits, "n/a" when not finite.
+/// A number for people: integers as integers, large values with one decimal (an SD of
+/// 278,566.8 must not round to 2.786e5), others with four significant digits, "n/a" when not
+/// finite.
 pub fn short(x: f64) -> String {
     if !x.is_finite() {
         return "n/a".into();
     }
     let magnitude = x.abs();
-    if magnitude != 0.0 && !(1e-3..1e5).contains(&magnitude) {
+    if x.fract() == 0.0 && magnitude < 1e12 {
+        format!("{x:.0}")
+    } else if (1e5..1e12).contains(&magnitude) {
+        format!("{x:.1}")
+    } else if (magnitude != 0.0 && magnitude < 1e-3) || magnitude >= 1e12 {
         format!("{x:.3e}")
     } else {
-        let decimals =
-            if magnitude == 0.0 { 0 } else { (3 - magnitude.log10().floor() as i32).max(0) };
+        let decimals = (3 - magnitude.log10().floor() as i32).max(0);
         format!("{x:.*}", decimals as usize)
     }
 }
@@ -148,5 +153,7 @@ mod tests {
         assert_eq!(short(12938.95), "12939");
         assert_eq!(short(2.5e-5), "2.500e-5");
         assert_eq!(short(0.0), "0");
+        assert_eq!(short(256.0), "256");
+        assert_eq!(short(278_566.84), "278566.8");
     }
 }
