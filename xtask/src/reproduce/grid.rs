@@ -48,6 +48,14 @@ pub struct ComplexitySettings {
     pub steps: usize,
 }
 
+impl ComplexitySettings {
+    /// Windows of `window` iterates, ρ on `eval_samples` samples, PH-dim fitted from
+    /// `min_points` points over 10 subset sizes, α = 1.
+    fn new(window: u64, eval_samples: usize, min_points: usize) -> Self {
+        Self { window, eval_samples, alpha: 1.0, min_points, steps: 10 }
+    }
+}
+
 /// Everything figure 2 or 3 runs.
 #[derive(Clone, Debug, Serialize)]
 pub struct GridSettings {
@@ -124,13 +132,6 @@ fn paper_data(data_dir: Option<&Path>) -> Result<DataSpec> {
 
 /// Figure 2's settings: the 3-layer MLP 784-16-16-10.
 pub fn fig2(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
-    let complexity = |window, eval_samples, min_points| ComplexitySettings {
-        window,
-        eval_samples,
-        alpha: 1.0,
-        min_points,
-        steps: 10,
-    };
     let base = GridSettings {
         figure: "fig2".into(),
         title: "Figure 2: 3-layer MLP on MNIST, η × b grid; which measure ranks the generalization gap?".into(),
@@ -147,7 +148,7 @@ pub fn fig2(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
         slq_runs: SlqRuns::Fixed(500),
         slq_steps: 100,
         sharpness: true,
-        complexity: complexity(5_000, 1_000, 200),
+        complexity: ComplexitySettings::new(5_000, 1_000, 200),
         bound: BoundSettings::default(),
         scatter: ["SD exact".into(), "λ₁".into()],
     };
@@ -166,7 +167,7 @@ pub fn fig2(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
             exact_minibatches: Some(4),
             slq_runs: SlqRuns::Fixed(20),
             slq_steps: 50,
-            complexity: complexity(500, 500, 100),
+            complexity: ComplexitySettings::new(500, 500, 100),
             ..base
         },
         Scale::Smoke => GridSettings {
@@ -179,7 +180,7 @@ pub fn fig2(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
             exact_minibatches: Some(2),
             slq_runs: SlqRuns::Fixed(4),
             slq_steps: 20,
-            complexity: complexity(40, 100, 10),
+            complexity: ComplexitySettings::new(40, 100, 10),
             ..base
         },
     })
@@ -187,13 +188,6 @@ pub fn fig2(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
 
 /// Figure 3's settings: the 5-layer MLP 784-200-200-200-200-10.
 pub fn fig3(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
-    let complexity = |window, eval_samples, min_points| ComplexitySettings {
-        window,
-        eval_samples,
-        alpha: 1.0,
-        min_points,
-        steps: 10,
-    };
     let base = GridSettings {
         figure: "fig3".into(),
         title: "Figure 3: 5-layer MLP on MNIST, η × b grid; SD estimators against PH-dim and E_α"
@@ -211,7 +205,7 @@ pub fn fig3(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
         slq_runs: SlqRuns::Epochs(2.0),
         slq_steps: 100,
         sharpness: true,
-        complexity: complexity(5_000, 1_000, 200),
+        complexity: ComplexitySettings::new(5_000, 1_000, 200),
         bound: BoundSettings::default(),
         scatter: ["SD-SLQ".into(), "PH eu/B".into()],
     };
@@ -227,7 +221,7 @@ pub fn fig3(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
             epochs: 5,
             slq_runs: SlqRuns::Fixed(10),
             slq_steps: 40,
-            complexity: complexity(150, 200, 40),
+            complexity: ComplexitySettings::new(150, 200, 40),
             ..base
         },
         Scale::Smoke => GridSettings {
@@ -239,7 +233,7 @@ pub fn fig3(scale: Scale, data_dir: Option<&Path>) -> Result<GridSettings> {
             batch_sizes: vec![32, 64, 128],
             slq_runs: SlqRuns::Fixed(4),
             slq_steps: 20,
-            complexity: complexity(40, 100, 10),
+            complexity: ComplexitySettings::new(40, 100, 10),
             ..base
         },
     })
@@ -331,7 +325,7 @@ fn run_cell(ctx: &Ctx, s: &GridSettings, lr: f64, batch: usize) -> Result<CellRe
         trace_probes: 0,
         sharpness: false,
     };
-    let mut values = BTreeMap::new();
+    let mut values: BTreeMap<String, f64> = BTreeMap::new();
     if let Some(k) = s.exact_minibatches {
         let spectrum = stages::spectrum(
             t,
@@ -341,8 +335,8 @@ fn run_cell(ctx: &Ctx, s: &GridSettings, lr: f64, batch: usize) -> Result<CellRe
         )?;
         let report = stages::bound(t, &dir.join("bound-dense"), &spectrum, &s.bound)?;
         let exact = report.sharpness_dimension.iter().find(|e| e.estimator == "exact");
-        values.insert("SD exact", exact.map_or(f64::NAN, |e| e.sd));
-        values.insert("λ₁", exact.and_then(|e| e.lambda1).unwrap_or(f64::NAN));
+        values.insert("SD exact".into(), exact.map_or(f64::NAN, |e| e.sd));
+        values.insert("λ₁".into(), exact.and_then(|e| e.lambda1).unwrap_or(f64::NAN));
     }
     let slq = SpectrumRequest {
         sharpness: s.sharpness,
@@ -353,14 +347,14 @@ fn run_cell(ctx: &Ctx, s: &GridSettings, lr: f64, batch: usize) -> Result<CellRe
     let estimate = |name: &str| {
         report.sharpness_dimension.iter().find(|e| e.estimator == name).map_or(f64::NAN, |e| e.sd)
     };
-    values.insert("SD-SLQ", estimate("slq"));
-    values.insert("SD-KDE", estimate("kde"));
+    values.insert("SD-SLQ".into(), estimate("slq"));
+    values.insert("SD-KDE".into(), estimate("kde"));
     if s.exact_minibatches.is_none() {
         let lambda1 = report.sharpness_dimension.iter().find_map(|e| e.lambda1);
-        values.insert("λ₁", lambda1.unwrap_or(f64::NAN));
+        values.insert("λ₁".into(), lambda1.unwrap_or(f64::NAN));
     }
     if s.sharpness {
-        values.insert("sharpness", report.classical_sharpness.unwrap_or(f64::NAN));
+        values.insert("sharpness".into(), report.classical_sharpness.unwrap_or(f64::NAN));
     }
 
     let c = &s.complexity;
@@ -370,23 +364,22 @@ fn run_cell(ctx: &Ctx, s: &GridSettings, lr: f64, batch: usize) -> Result<CellRe
         steps: c.steps,
         ..PhDimParams::default()
     };
-    let bwd = stages::backward_window(&trained)?;
+    let bwd = stages::backward_window(&trained, &traj)?;
     let fwd = stages::forward_window(t, &dir.join("window-fwd"), &trained, None, c.window)?;
-    let mut complexity = BTreeMap::new();
     for (window, tag) in [(&bwd, "B"), (&fwd, "F")] {
         for (metric, m) in [(WindowMetric::Euclidean, "eu"), (WindowMetric::Rho, "ρ")] {
             let stage_dir =
                 dir.join(format!("complexity-{}-{}", metric.name(), tag.to_lowercase()));
             let measured = stages::complexity(t, &stage_dir, window, metric, &params)?;
-            complexity.insert(format!("PH {m}/{tag}"), measured.ph_dim_value());
-            complexity.insert(format!("Eα {m}/{tag}"), measured.e_alpha.value);
+            values.insert(format!("PH {m}/{tag}"), measured.ph_dim_value());
+            values.insert(format!("Eα {m}/{tag}"), measured.e_alpha.value);
         }
     }
     cell.measures = names
         .into_iter()
         .map(|n| {
-            let v = values.get(n.as_str()).copied().or_else(|| complexity.get(&n).copied());
-            (n, v.unwrap_or(f64::NAN))
+            let v = values.get(&n).copied().unwrap_or(f64::NAN);
+            (n, v)
         })
         .collect();
     ctx.tick(&cell_name(lr, batch));

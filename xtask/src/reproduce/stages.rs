@@ -154,14 +154,13 @@ pub fn forward_window(
     Ok(Output { path: dir.join(file), key })
 }
 
-/// The backward window of a trained run (recorded during training).
-pub fn backward_window(trained: &Output) -> Result<Output> {
-    let traj = trajectory(trained)?;
-    let entry = traj.window.with_context(|| {
+/// The backward window of a trained run (recorded during training), from its trajectory.
+pub fn backward_window(trained: &Output, traj: &Trajectory) -> Result<Output> {
+    let entry = traj.window.as_ref().with_context(|| {
         format!("{} recorded no iterate window (record.window = 0)", trained.path.display())
     })?;
     let dir = trained.path.parent().unwrap_or(Path::new("."));
-    Ok(Output { path: dir.join(entry.file), key: trained.key.clone() })
+    Ok(Output { path: dir.join(&entry.file), key: trained.key.clone() })
 }
 
 #[derive(Serialize)]
@@ -169,10 +168,7 @@ struct ComplexitySettings<'a> {
     upstream: &'a str,
     window: String,
     metric: &'static str,
-    alpha: f64,
-    min_points: usize,
-    steps: usize,
-    seed: u64,
+    params: &'a PhDimParams,
 }
 
 /// What a complexity stage measured: E_α always; PH-dim unless its fit was degenerate (a
@@ -206,15 +202,8 @@ pub fn complexity(
 ) -> Result<Complexity> {
     let file =
         window.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let settings = ComplexitySettings {
-        upstream: &window.key,
-        window: file,
-        metric: metric.name(),
-        alpha: params.alpha,
-        min_points: params.min_points,
-        steps: params.steps,
-        seed: params.seed,
-    };
+    let settings =
+        ComplexitySettings { upstream: &window.key, window: file, metric: metric.name(), params };
     let (done, _) = stage(timings, dir, "complexity", &settings, |dir| {
         let both =
             window_complexities(&window.path, &[Measure::EAlpha, Measure::PhDim], metric, params);
