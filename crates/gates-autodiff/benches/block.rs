@@ -13,6 +13,8 @@
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
 
+mod common;
+
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -20,27 +22,9 @@ use dfdx::tensor::Cpu;
 use gates_autodiff::{Block, Engine, HvpParams, MinibatchLoss};
 use gates_models::data::{DataSpec, Dataset};
 use gates_models::{Backend, LossKind, Mlp, MlpConfig, Scalar};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-
-/// Samples per minibatch.
-const BATCH: usize = 128;
 
 /// Directions per block product.
 const K: usize = 8;
-
-fn minibatch(data: &Dataset) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..data.len()).collect();
-    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
-    idx.truncate(BATCH);
-    idx
-}
-
-fn directions<E: Scalar>(d: usize) -> Vec<Vec<E>> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    (0..K).map(|_| (0..d).map(|_| E::of(StandardNormal.sample(&mut rng))).collect()).collect()
-}
 
 fn bench_one<E: Scalar>(c: &mut Criterion, data: &Dataset, name: &str, widths: &[usize])
 where
@@ -48,12 +32,12 @@ where
 {
     let dev = Cpu::default();
     let model = Mlp::<E, _>::init(&MlpConfig::new(widths), &dev).unwrap();
-    let idx = minibatch(data);
+    let idx = common::minibatch(data);
     let loss = MinibatchLoss::new(&model, data, &idx, LossKind::CrossEntropy)
         .unwrap()
         .with_params(HvpParams { max_copies: K, engine: Engine::Host })
         .unwrap();
-    let vs = directions::<E>(loss.dim());
+    let vs = common::directions::<E>(loss.dim(), K);
     let refs: Vec<&[E]> = vs.iter().map(Vec::as_slice).collect();
     let block = Block::from_columns(loss.dim(), &refs).unwrap();
     let id = |case: &str| format!("{name}_{}_{case}", std::any::type_name::<E>());

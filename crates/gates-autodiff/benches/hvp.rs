@@ -16,6 +16,8 @@
 // criterion_group! and criterion_main! generate undocumented items.
 #![allow(missing_docs)]
 
+mod common;
+
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -23,27 +25,9 @@ use dfdx::tensor::Cpu;
 use gates_autodiff::{Block, Engine, HvpParams, MinibatchLoss};
 use gates_models::data::{DataSpec, Dataset};
 use gates_models::{Backend, LossKind, Mlp, MlpConfig, Scalar};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
-
-/// Samples per minibatch, as in the JAX reference.
-const BATCH: usize = 128;
 
 /// Directions per block product.
 const BLOCK: usize = 16;
-
-fn minibatch(data: &Dataset) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..data.len()).collect();
-    idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(0));
-    idx.truncate(BATCH);
-    idx
-}
-
-fn directions<E: Scalar>(d: usize, k: usize) -> Vec<Vec<E>> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-    (0..k).map(|_| (0..d).map(|_| E::of(StandardNormal.sample(&mut rng))).collect()).collect()
-}
 
 fn bench_one<E: Scalar>(c: &mut Criterion, data: &Dataset, name: &str, widths: &[usize])
 where
@@ -51,7 +35,7 @@ where
 {
     let dev = Cpu::default();
     let model = Mlp::<E, _>::init(&MlpConfig::new(widths), &dev).unwrap();
-    let idx = minibatch(data);
+    let idx = common::minibatch(data);
     let loss_with = |engine| {
         MinibatchLoss::new(&model, data, &idx, LossKind::CrossEntropy)
             .unwrap()
@@ -59,7 +43,7 @@ where
             .unwrap()
     };
     let (host, tape) = (loss_with(Engine::Host), loss_with(Engine::Tape));
-    let vs = directions::<E>(host.dim(), BLOCK);
+    let vs = common::directions::<E>(host.dim(), BLOCK);
     let refs: Vec<&[E]> = vs.iter().map(Vec::as_slice).collect();
     let block = Block::from_columns(host.dim(), &refs).unwrap();
     let id = |case: &str| format!("{name}_{}_{case}", std::any::type_name::<E>());
