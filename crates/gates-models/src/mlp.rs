@@ -239,7 +239,16 @@ impl<E: Scalar, D: Backend<E>> Mlp<E, D> {
 
     /// The flat parameter vector w, copied to the host.
     pub fn flat(&self) -> Vec<E> {
-        self.params.iter().flat_map(|p| p.as_vec()).collect()
+        // One copy per tensor: `as_vec` and a flattening iterator move element by element,
+        // which measured a sixth of the first Hessian product of the 5-layer MLP.
+        let mut w = vec![E::zero(); self.param_count()];
+        let mut offset = 0;
+        for p in &self.params {
+            let n = p.shape().0;
+            p.copy_into(&mut w[offset..offset + n]);
+            offset += n;
+        }
+        w
     }
 
     /// Sets the parameters from a flat vector of length d.
