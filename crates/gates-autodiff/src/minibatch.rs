@@ -152,7 +152,14 @@ impl<'a, E: Scalar, D: Backend<E>> MinibatchLoss<'a, E, D> {
     pub fn gradient(&self) -> Vec<E> {
         let logits = self.model.forward(self.inputs.clone().traced(Gradients::leaky()));
         let grads = self.loss.batch_loss(logits, self.onehot.clone()).backward();
-        self.model.params().iter().flat_map(|p| grads.get(p).as_vec()).collect()
+        let mut flat = vec![E::zero(); self.dim()];
+        let mut offset = 0;
+        for p in self.model.params() {
+            let n = p.shape().0;
+            grads.get(p).copy_into(&mut flat[offset..offset + n]);
+            offset += n;
+        }
+        flat
     }
 
     /// ∇L_B(w)·v from the tangent pass alone (no backward pass): the first-order half of the
@@ -197,13 +204,15 @@ impl<'a, E: Scalar, D: Backend<E>> MinibatchLoss<'a, E, D> {
         }
         let columns: Vec<&[E]> = vs.columns().collect();
         let mut outputs: Vec<&mut [E]> = out.columns_mut().collect();
-        let pass = match self.host_kernel() {
-            Some(host) => self.params.max_copies.min(host.copies_per_pass()),
-            None => self.params.max_copies,
-        };
+        if let Some(host) = self.host_kernel() {
+            let pass = self.params.max_copies.min(host.copies_per_pass());
+            host.block_products(&columns, &mut outputs, pass);
+            return Ok(());
+        }
+        let pass = self.params.max_copies;
         for (dirs, outs) in columns.chunks(pass).zip(outputs.chunks_mut(pass)) {
             tracing::trace!(copies = dirs.len(), dim = vs.dim(), "stacked hessian pass");
-            self.products(dirs, outs);
+            self.tape_products(dirs, outs);
         }
         Ok(())
     }

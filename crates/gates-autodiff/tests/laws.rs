@@ -126,6 +126,30 @@ fn f32_block_products_equal_single_products() {
     }
 }
 
+/// A block's passes run in parallel on the rayon pool; how they are split depends on the
+/// network and the settings alone, so a product is the same to the last bit on one thread and
+/// on four.
+#[test]
+fn block_products_do_not_depend_on_the_thread_count() {
+    let dev = Cpu::default();
+    let data = small_data();
+    for cfg in configs() {
+        let model = Mlp::<f64, _>::init(&cfg, &dev).unwrap();
+        let batch = MinibatchLoss::new(&model, &data, &all(&data), LossKind::CrossEntropy)
+            .unwrap()
+            .with_params(HvpParams { max_copies: 2, engine: Engine::Host })
+            .unwrap();
+        let vs: Vec<Vec<f64>> = (0..7).map(|j| direction(batch.dim(), 40 + j)).collect();
+        let refs: Vec<&[f64]> = vs.iter().map(Vec::as_slice).collect();
+        let block = Block::from_columns(batch.dim(), &refs).unwrap();
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| batch.hvp_block(&block).unwrap())
+        };
+        assert_eq!(on(1), on(4), "{}", cfg.describe());
+    }
+}
+
 #[test]
 fn sgd_jacobian_is_identity_minus_lr_times_hessian() {
     let dev = Cpu::default();
