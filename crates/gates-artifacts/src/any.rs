@@ -32,14 +32,14 @@ pub enum AnyArtifact {
     Complexity(ComplexityReport),
 }
 
-/// The names of every format this build reads.
-pub const KNOWN_FORMATS: [&str; 6] = [
-    Trajectory::NAME,
-    Checkpoint::NAME,
-    WindowPreamble::NAME,
-    Spectrum::NAME,
-    BoundReport::NAME,
-    ComplexityReport::NAME,
+/// Every format this build reads, with the one version of it that it reads.
+pub const KNOWN_FORMATS: [(&str, u32); 6] = [
+    (Trajectory::NAME, Trajectory::VERSION),
+    (Checkpoint::NAME, Checkpoint::VERSION),
+    (WindowPreamble::NAME, WindowPreamble::VERSION),
+    (Spectrum::NAME, Spectrum::VERSION),
+    (BoundReport::NAME, BoundReport::VERSION),
+    (ComplexityReport::NAME, ComplexityReport::VERSION),
 ];
 
 /// Reads any known artifact, fully checked.
@@ -67,7 +67,7 @@ pub fn read_any(path: &Path) -> Result<(Header, AnyArtifact)> {
         other => {
             return Err(Error::WrongFormat {
                 path: path.to_path_buf(),
-                expected: format!("one of {}", KNOWN_FORMATS.join(", ")),
+                expected: format!("one of {}", KNOWN_FORMATS.map(|(name, _)| name).join(", ")),
                 found: other.to_string(),
             })
         }

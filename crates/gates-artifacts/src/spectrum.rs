@@ -51,6 +51,9 @@ pub struct SlqRun {
     pub nodes: Vec<f64>,
     /// Quadrature weights ω_ℓ = U_{1ℓ}², summing to 1.
     pub weights: Vec<f64>,
+    /// Whether the run reached an invariant subspace (β ≈ 0) and stopped before m steps; it then
+    /// has fewer than m nodes and its quadrature is exact for the probe.
+    pub invariant: bool,
 }
 
 /// All eigenvalues of one minibatch Hessian.
@@ -60,6 +63,10 @@ pub struct DenseSpectrum {
     pub batch: MinibatchRef,
     /// All d eigenvalues, ascending.
     pub eigenvalues: Vec<f64>,
+    /// Asymmetry of the Hessian as assembled from products, before it was symmetrised:
+    /// ‖H − Hᵀ‖_F / ‖H‖_F. Rounding (about 1e-16 in f64) for exact products; a larger value
+    /// flags a faulty product.
+    pub asymmetry: f64,
 }
 
 /// How the spectrum was obtained, with its raw results.
@@ -78,6 +85,11 @@ pub enum SpectrumMethod {
         top: Vec<RitzValue>,
         /// Smallest eigenvalues, ascending.
         bottom: Vec<RitzValue>,
+        /// Lanczos steps taken (Hessian products), restarts included.
+        steps: u32,
+        /// Whether every wanted pair met the residual tolerance; when false, the residuals say
+        /// how far each is from converged.
+        converged: bool,
     },
     /// Stochastic Lanczos quadrature.
     Slq {
@@ -116,11 +128,13 @@ pub struct Spectrum {
     pub method: SpectrumMethod,
     /// Hutchinson estimate of the Hessian trace, if computed.
     pub trace: Option<Estimate>,
-    /// Top Hessian eigenvalue (classical sharpness), if computed.
-    pub top_eigenvalue: Option<f64>,
+    /// Top Hessian eigenvalue (classical sharpness) with its residual, if computed.
+    pub top_eigenvalue: Option<RitzValue>,
 }
 
 impl Format for Spectrum {
     const NAME: &'static str = "gates.spectrum";
-    const VERSION: u32 = 1;
+    /// Version 2 added the dense asymmetry, the Lanczos steps and convergence, the SLQ
+    /// invariant flag and the top eigenvalue's residual.
+    const VERSION: u32 = 2;
 }

@@ -346,12 +346,20 @@ proptest! {
         let path = dir.path().join("s.gates");
         let weights = vec![1.0 / nodes.len() as f64; nodes.len()];
         for method in [
-            SpectrumMethod::Dense { minibatches: vec![DenseSpectrum { batch: MinibatchRef::Full, eigenvalues: eigs.clone() }] },
+            SpectrumMethod::Dense { minibatches: vec![DenseSpectrum { batch: MinibatchRef::Full, eigenvalues: eigs.clone(), asymmetry: 3e-16 }] },
+            SpectrumMethod::Lanczos {
+                batch: MinibatchRef::Full,
+                top: vec![RitzValue { value: eigs[0], residual: 1e-9 }],
+                bottom: vec![],
+                steps: 40,
+                converged: seed % 2 == 0,
+            },
             SpectrumMethod::Slq { steps: 20, runs: vec![SlqRun {
                 batch: MinibatchRef::Indices { seed, indices: vec![1, 5, 9] },
                 probe_seed: seed,
                 nodes: nodes.clone(),
                 weights: weights.clone(),
+                invariant: nodes.len() < 20,
             }] },
         ] {
             let body = Spectrum {
@@ -362,7 +370,7 @@ proptest! {
                 n_train: 1000,
                 method,
                 trace: Some(Estimate { value: 1.0, std_error: 0.1, samples: 10 }),
-                top_eigenvalue: eigs.iter().copied().reduce(f64::max),
+                top_eigenvalue: eigs.iter().copied().reduce(f64::max).map(|value| RitzValue { value, residual: 1e-8 }),
             };
             write_blob(&path, &producer!(), &"s", &body).unwrap();
             prop_assert_eq!(read_blob::<Spectrum>(&path).unwrap().body, body);

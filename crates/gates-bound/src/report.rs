@@ -193,7 +193,7 @@ pub fn bound_report(
         param_count: spectrum.param_count,
         sharpness_dimension: estimates,
         estimator: wanted.into(),
-        classical_sharpness: spectrum.top_eigenvalue,
+        classical_sharpness: spectrum.top_eigenvalue.map(|top| top.value),
         trace: spectrum.trace,
         inputs: art::BoundInputsRecord {
             n: n as u64,

@@ -140,13 +140,19 @@ fn summarize(artifact: &AnyArtifact) -> Value {
         AnyArtifact::Spectrum(s) => {
             let (method, detail) = match &s.method {
                 SpectrumMethod::Dense { minibatches } => {
-                    ("dense", json!({"minibatches": minibatches.len()}))
+                    let asymmetry = minibatches.iter().map(|m| m.asymmetry).fold(0.0, f64::max);
+                    ("dense", json!({"minibatches": minibatches.len(), "max_asymmetry": asymmetry}))
                 }
-                SpectrumMethod::Lanczos { top, bottom, .. } => {
-                    ("lanczos", json!({"top": top, "bottom": bottom}))
-                }
+                SpectrumMethod::Lanczos { top, bottom, steps, converged, .. } => (
+                    "lanczos",
+                    json!({"top": top, "bottom": bottom, "steps": steps, "converged": converged}),
+                ),
                 SpectrumMethod::Slq { steps, runs } => {
-                    ("slq", json!({"steps": steps, "runs": runs.len()}))
+                    let invariant = runs.iter().filter(|r| r.invariant).count();
+                    (
+                        "slq",
+                        json!({"steps": steps, "runs": runs.len(), "invariant_runs": invariant}),
+                    )
                 }
             };
             json!({

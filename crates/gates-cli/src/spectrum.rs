@@ -146,18 +146,32 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
                 .iter()
                 .filter_map(|m| m.eigenvalues.first().copied())
                 .fold(f64::INFINITY, f64::min);
-            format!("{} dense spectra; eigenvalues in [{bottom:.6}, {top:.6}]", minibatches.len())
+            let asymmetry = minibatches.iter().map(|m| m.asymmetry).fold(0.0, f64::max);
+            format!(
+                "{} dense spectra; eigenvalues in [{bottom:.6}, {top:.6}]; assembled Hessians \
+                 symmetric to {asymmetry:.1e} (relative)",
+                minibatches.len()
+            )
         }
-        SpectrumMethod::Lanczos { top, bottom, .. } => {
+        SpectrumMethod::Lanczos { top, bottom, steps, converged, .. } => {
             let show = |v: &[gates_artifacts::RitzValue]| {
                 v.iter()
                     .map(|r| format!("{:.6} (residual {:.1e})", r.value, r.residual))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            format!("top: {}\nbottom: {}", show(top), show(bottom))
+            let state = if *converged { "converged" } else { "NOT converged (see residuals)" };
+            format!("top: {}\nbottom: {}\n{steps} Lanczos steps, {state}", show(top), show(bottom))
         }
-        SpectrumMethod::Slq { steps, runs } => format!("{} SLQ runs of {steps} steps", runs.len()),
+        SpectrumMethod::Slq { steps, runs } => {
+            let invariant = runs.iter().filter(|r| r.invariant).count();
+            let early = if invariant > 0 {
+                format!(" ({invariant} stopped early at an invariant subspace)")
+            } else {
+                String::new()
+            };
+            format!("{} SLQ runs of {steps} steps{early}", runs.len())
+        }
     };
     let mut lines = vec![
         format!(
@@ -171,7 +185,9 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     ];
     if let Some(top) = spectrum.top_eigenvalue {
         lines.push(format!(
-            "classical sharpness (top eigenvalue): {top:.6}  (2/η = {:.6})",
+            "classical sharpness (top eigenvalue): {:.6}, residual {:.1e}  (2/η = {:.6})",
+            top.value,
+            top.residual,
             2.0 / spectrum.eta
         ));
     }

@@ -342,7 +342,7 @@ fn write_spectrum(path: &Path, method: gates_artifacts::SpectrumMethod, d: u64) 
         n_train: 1000,
         method,
         trace: None,
-        top_eigenvalue: Some(30.0),
+        top_eigenvalue: Some(gates_artifacts::RitzValue { value: 30.0, residual: 1e-9 }),
     };
     gates_artifacts::write_blob(
         path,
@@ -364,7 +364,11 @@ fn bound_from_dense_and_slq_spectra() {
     let spectra = vec![vec![0.0, 4.0, 8.0, 30.0], vec![0.5, 4.0, 7.0, 25.0]];
     let minibatches = spectra
         .iter()
-        .map(|e| DenseSpectrum { batch: MinibatchRef::Full, eigenvalues: e.clone() })
+        .map(|e| DenseSpectrum {
+            batch: MinibatchRef::Full,
+            eigenvalues: e.clone(),
+            asymmetry: 0.0,
+        })
         .collect();
     write_spectrum(&dense, SpectrumMethod::Dense { minibatches }, 4);
     let expected = gates_bound::sd::sd_from_dense_spectra(&spectra, 0.1).unwrap();
@@ -423,6 +427,7 @@ fn bound_from_dense_and_slq_spectra() {
             probe_seed: i,
             nodes: vec![-1.0, 0.0, 5.0, 30.0 + i as f64],
             weights: vec![0.1, 0.6, 0.2, 0.1],
+            invariant: false,
         })
         .collect();
     write_spectrum(&slq, SpectrumMethod::Slq { steps: 4, runs }, 1000);
@@ -479,7 +484,11 @@ fn spectrum_then_bound_end_to_end() {
         .stdout(contains("8 SLQ runs of 30 steps"));
     spectrum("lanczos", "lanczos.gates", &["--top", "3", "--bottom", "2", "--checkpoint", "160"])
         .success()
-        .stdout(contains("checkpoint step 160").and(contains("residual")));
+        .stdout(
+            contains("checkpoint step 160")
+                .and(contains("residual"))
+                .and(contains("Lanczos steps, converged")),
+        );
     spectrum("dense", "x.gates", &["--checkpoint", "7"])
         .code(1)
         .stderr(contains("no checkpoint Step(7)").and(contains("[80, 160, 240, 320]")));
@@ -490,6 +499,16 @@ fn spectrum_then_bound_end_to_end() {
     assert_eq!(v["contents"]["param_count"], 32 * 20 + 4 * 32);
     assert_eq!(v["contents"]["method"], "dense");
     assert_eq!(v["settings"]["method"]["dense"]["minibatches"], 2);
+    // Exact products assemble a Hessian symmetric to rounding.
+    let asymmetry = v["contents"]["detail"]["max_asymmetry"].as_f64().unwrap();
+    assert!((0.0..1e-12).contains(&asymmetry), "asymmetry {asymmetry}");
+    let top = &v["contents"]["top_eigenvalue"];
+    assert!(top["value"].as_f64().unwrap() > 0.0 && top["residual"].as_f64().unwrap() < 1e-6);
+    let v = inspect_json(out.join("lanczos.gates"));
+    assert_eq!(v["contents"]["detail"]["converged"], true);
+    assert!(v["contents"]["detail"]["steps"].as_u64().unwrap() > 0);
+    let v = inspect_json(out.join("slq.gates"));
+    assert_eq!(v["contents"]["detail"]["invariant_runs"], 0);
 
     for (file, estimator) in [("dense.gates", "exact"), ("slq.gates", "slq")] {
         let v = bound_json(out.join(file));

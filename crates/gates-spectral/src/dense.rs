@@ -251,7 +251,11 @@ impl DenseEigen {
         &self,
         batch: gates_artifacts::MinibatchRef,
     ) -> gates_artifacts::DenseSpectrum {
-        gates_artifacts::DenseSpectrum { batch, eigenvalues: self.eigenvalues.clone() }
+        gates_artifacts::DenseSpectrum {
+            batch,
+            eigenvalues: self.eigenvalues.clone(),
+            asymmetry: self.asymmetry.relative,
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use dfdx::tensor::Cpu;
 use gates_artifacts::{
-    read_blob, BodyLayout, Checkpoint, MinibatchRef, NamedTensor, SourceRef, Spectrum,
+    read_blob, BodyLayout, Checkpoint, MinibatchRef, NamedTensor, RitzValue, SourceRef, Spectrum,
     SpectrumMethod, TensorData, Trajectory,
 };
 use gates_autodiff::{Block, MinibatchLoss};
@@ -340,10 +340,16 @@ pub fn compute_spectrum(
         None
     };
     let top = if request.sharpness {
-        Some(
-            top_eigenvalue(&op, &LanczosParams { seed: request.seed, ..LanczosParams::default() })?
-                .value,
-        )
+        let params = LanczosParams { seed: request.seed, ..LanczosParams::default() };
+        let top = top_eigenvalue(&op, &params)?;
+        if !top.converged {
+            tracing::warn!(
+                steps = top.steps,
+                residual = top.residual,
+                "the top eigenvalue did not converge; see its residual"
+            );
+        }
+        Some(RitzValue { value: top.value, residual: top.residual })
     } else {
         None
     };

@@ -464,6 +464,8 @@ impl ExtremeEigen {
             batch,
             top: self.largest.iter().map(ritz).collect(),
             bottom: self.smallest.iter().map(ritz).collect(),
+            steps: self.steps as u32,
+            converged: self.converged,
         }
     }
 }

@@ -151,6 +151,7 @@ impl SlqResult {
                 probe_seed: r.probe_seed,
                 nodes: r.nodes.clone(),
                 weights: r.weights.clone(),
+                invariant: r.invariant,
             })
             .collect();
         gates_artifacts::SpectrumMethod::Slq { steps: self.steps as u32, runs }

@@ -125,7 +125,12 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
     // The classical sharpness and the trace are those of the first minibatch's Hessian.
     let first = &minibatches[0].eigenvalues;
     let top = dense.top_eigenvalue.unwrap();
-    assert!((top - first.last().unwrap()).abs() < 1e-8 * (1.0 + top.abs()));
+    assert!((top.value - first.last().unwrap()).abs() < 1e-8 * (1.0 + top.value.abs()));
+    assert!(top.residual < 1e-8 * (1.0 + top.value.abs()), "residual {}", top.residual);
+    // Exact products assemble a matrix symmetric to rounding.
+    for m in minibatches {
+        assert!(m.asymmetry < 1e-13, "asymmetry {}", m.asymmetry);
+    }
     let trace = dense.trace.unwrap();
     let exact: f64 = first.iter().sum();
     assert!(
@@ -140,6 +145,10 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
     let SpectrumMethod::Slq { runs, .. } = &slq.method else { panic!() };
     assert_eq!(runs[0].batch, minibatches[0].batch, "run i uses minibatch i");
     // With m = d steps the Ritz values are eigenvalues of that Hessian, and the weights sum to 1.
+    // A run that stops before m steps says so: its Krylov space became invariant.
+    for run in runs {
+        assert_eq!(run.invariant, run.nodes.len() < d, "{} nodes of {d}", run.nodes.len());
+    }
     let weight: f64 = runs[0].weights.iter().sum();
     assert!((weight - 1.0).abs() < 1e-12);
     for node in &runs[0].nodes {
@@ -153,7 +162,10 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
         &|| (),
     )
     .unwrap();
-    let SpectrumMethod::Lanczos { top, bottom, .. } = &lz.method else { panic!() };
+    let SpectrumMethod::Lanczos { top, bottom, steps, converged, .. } = &lz.method else {
+        panic!()
+    };
+    assert!(*converged && (1..=d as u32).contains(steps), "{steps} steps, converged {converged}");
     assert!((top[0].value - first[d - 1]).abs() < 1e-8);
     assert!((top[1].value - first[d - 2]).abs() < 1e-8);
     assert!((bottom[0].value - first[0]).abs() < 1e-8);

@@ -6,7 +6,8 @@
 //! recorded result without running anything. A folder whose `started.json` holds another key
 //! (the settings changed) is wiped before the stage runs again; a folder with the same key but
 //! no `stage.json` was interrupted, and the stage may pick up what it left (training resumes
-//! from its rolling checkpoint).
+//! from its rolling checkpoint). Keys include every artifact format's version, so a build that
+//! reads a newer format recomputes the stages that wrote the older one.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -90,7 +91,9 @@ where
     S: Serialize,
     T: Serialize + DeserializeOwned,
 {
-    let key = key_of(&(stage, settings))?;
+    // The artifact formats are part of the key: a stage whose files this build can no longer
+    // read (a format's version changed) is redone rather than served.
+    let key = key_of(&(stage, gates_artifacts::KNOWN_FORMATS, settings))?;
     let done = dir.join(DONE);
     if done.exists() {
         let text =
