@@ -619,6 +619,8 @@ const PASS_BYTES: usize = 1 << 19;
 /// per core of a two-core machine, where single products are too small to split: measured on a
 /// quiet two-core machine 1.6 (f32) and 1.8 (f64) times faster per vector than 8 single
 /// products, where one pass of 8 was 1.1 times faster. Halving it changed nothing measurable.
+/// With the other core kept busy by another process, the block took as long as the 8 single
+/// products (within 3%).
 const PASS_WORK: usize = 1 << 24;
 
 /// Multiply-adds of a whole pass below which it runs on the calling thread alone: waking a
