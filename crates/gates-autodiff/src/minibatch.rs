@@ -38,8 +38,9 @@ pub struct HvpParams {
     /// Most directions pushed through one stacked pass. A block of more columns is split into
     /// passes of at most this many. Memory grows linearly with it (k copies of the tangents and,
     /// on the tape, of the parameters and their gradients); speed per vector stops improving
-    /// once the matrix products are large. The host kernel caps passes further to keep them
-    /// in cache. Default 16.
+    /// once the matrix products are large. The host kernel caps passes further, to keep them
+    /// in cache and small enough that a block's passes spread over the cores, and runs them in
+    /// parallel. Default 16.
     pub max_copies: usize,
     /// Which implementation to use. Default [`Engine::Auto`].
     pub engine: Engine,
