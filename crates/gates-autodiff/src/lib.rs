@@ -61,6 +61,7 @@ pub mod minibatch;
 pub mod mlp;
 pub mod operator;
 pub mod sgd;
+pub mod toy;
 
 pub use block::Block;
 pub use dual::{Dual, ParamDual, Stacked, Traced};
@@ -68,3 +69,4 @@ pub use error::{Error, Result};
 pub use minibatch::{Engine, HvpParams, MinibatchLoss};
 pub use operator::SymmetricOperator;
 pub use sgd::SgdJacobian;
+pub use toy::ToyLoss;

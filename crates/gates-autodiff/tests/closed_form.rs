@@ -1,14 +1,15 @@
-//! Hessians of one-layer models against their closed forms, built as dense matrices here from
-//! plain loops: linear least squares (MSE) and softmax regression (cross-entropy), with and
-//! without bias. Every column of H is compared, through single and block products.
+//! Hessians against their closed forms: one-layer models, built as dense matrices here from
+//! plain loops (linear least squares (MSE) and softmax regression (cross-entropy), with and
+//! without bias), and the 2-D toy loss of figure 6 against gates-models' analytic Hessian.
+//! Every column of H is compared, through single and block products.
 
 mod common;
 
 use common::*;
 use dfdx::tensor::Cpu;
-use gates_autodiff::{Block, HvpParams, MinibatchLoss};
+use gates_autodiff::{Block, HvpParams, MinibatchLoss, ToyLoss};
 use gates_models::data::Dataset;
-use gates_models::{LossKind, Mlp, MlpConfig};
+use gates_models::{toy, LossKind, Mlp, MlpConfig};
 
 const FEATURES: usize = 5;
 const CLASSES: usize = 3;
@@ -144,4 +145,70 @@ fn least_squares_hessian_is_identity_kron_input_covariance() {
 #[test]
 fn softmax_regression_hessian_matches_closed_form() {
     check(LossKind::CrossEntropy);
+}
+
+/// Points of the toy loss where its curvature is negative in both directions (the origin shifted
+/// by π/4 in x₁), past the edge of stability (the origin: α = 33 > 2/0.15), of both signs, and
+/// generic.
+const TOY_POINTS: [[f64; 2]; 6] = [
+    [0.0, 0.0],
+    [std::f64::consts::FRAC_PI_4, 0.0],
+    [0.3, -0.7],
+    [1.1, 0.2],
+    [-0.05, 0.9],
+    [2.5, -1.9],
+];
+
+/// The 2 × 2 matrix h times v.
+fn times(h: [[f64; 2]; 2], v: &[f64; 2]) -> Vec<f64> {
+    h.iter().map(|row| row[0] * v[0] + row[1] * v[1]).collect()
+}
+
+#[test]
+fn toy_loss_hessian_matches_its_closed_form() {
+    let dev = Cpu::default();
+    let columns = [[1.0, 0.0], [0.0, 1.0], [0.6, -0.8], [-2.0, 0.5]];
+    for x in TOY_POINTS {
+        let want: Vec<Vec<f64>> = columns.iter().map(|v| times(toy::hessian(x), v)).collect();
+
+        let f64_loss = ToyLoss::new(x, &dev);
+        F64_EXACT.assert_scalar("toy loss", f64_loss.loss(), toy::loss(x), 1.0);
+        let f32_loss = ToyLoss::new(x.map(|c| c as f32), &dev);
+        let block = Block::from_columns(2, &columns.each_ref().map(|c| c.as_slice())).unwrap();
+        let f64_block = f64_loss.hvp_block(&block).unwrap();
+
+        for (j, v) in columns.iter().enumerate() {
+            let what = format!("toy at {x:?}, direction {v:?}");
+            let g = toy::gradient(x);
+            let slope = f64_loss.directional_derivative(v).unwrap();
+            F64_EXACT.assert_scalar(
+                &format!("{what}: ∇L·v"),
+                slope,
+                g[0] * v[0] + g[1] * v[1],
+                10.0,
+            );
+            F64_EXACT.assert_close(&what, &f64_loss.hvp(v).unwrap(), &want[j]);
+            F64_EXACT.assert_close(&format!("{what}, block"), f64_block.col(j), &want[j]);
+
+            // The f32 point is x rounded to f32, so compare with the closed form there.
+            let want32 = times(toy::hessian(x.map(|c| c as f32 as f64)), v);
+            let got32: Vec<f64> =
+                f32_loss.hvp(&v.map(|c| c as f32)).unwrap().into_iter().map(f64::from).collect();
+            F32_EXACT.assert_close(&format!("{what}, f32"), &got32, &want32);
+        }
+    }
+}
+
+#[test]
+fn toy_loss_reaches_negative_curvature_and_the_edge_of_stability() {
+    // The closed form's extremes, seen through the products: H = 33·I at the origin and
+    // H = −31·I at (π/4, 0), so e₁ is an eigenvector of both with those eigenvalues.
+    let dev = Cpu::default();
+    let e1 = [1.0, 0.0];
+    let top = ToyLoss::new([0.0, 0.0], &dev).hvp(&e1).unwrap();
+    F64_EXACT.assert_close("H e₁ at the origin", &top, &[33.0, 0.0]);
+    let quarter = std::f64::consts::FRAC_PI_4;
+    let bottom = ToyLoss::new([quarter, 0.0], &dev).hvp(&e1).unwrap();
+    F64_EXACT.assert_close("H e₁ at (π/4, 0)", &bottom, &[-31.0, 0.0]);
+    assert!(ToyLoss::new([0.0, 0.0], &dev).hvp(&[1.0]).is_err(), "a direction of length 1");
 }
