@@ -67,11 +67,14 @@ pub struct DenseParams {
     /// Bytes the computation may allocate. `None` (the default) uses `MemAvailable` of
     /// /proc/meminfo.
     pub memory_budget: Option<u64>,
-    /// Threads of the matrix products (default `Par::Seq`). On the shared 2-core machine of
-    /// `benches/dense_eig.rs`, d = 12,960 took 105 s with `Par::Seq` and 148 s with
-    /// `Par::rayon(0)` (two-stage, bandwidth 32): with other processes on the cores, waiting
-    /// for the slower thread costs more than the second thread gains. `Par::rayon(0)` may win
-    /// on idle cores.
+    /// Threads of the matrix products (default `Par::rayon(0)`, the whole rayon pool). The
+    /// eigenvalues do not depend on it to the last bit (faer splits products over output
+    /// tiles), only the time does. `benches/dense_eig.rs` on idle 2-core machines, two-stage
+    /// with bandwidth 32: d = 12,960 in 99 s with the pool against 149 s with `Par::Seq`
+    /// (LAPACK's `dsyevd` on 2 threads: 127 s, same run); d = 4,000 in 3.6 s against 5.3 s.
+    /// On a machine whose cores were busy with other builds, `Par::Seq` won instead (105 s
+    /// against 148 s at d = 12,960), since waiting for the slower thread then costs more than
+    /// the second thread gains: choose `Par::Seq` when other work shares the cores.
     pub parallelism: Par,
     /// Tridiagonalisation (default [`DenseAlgorithm::TwoStage`] with bandwidth 32).
     pub algorithm: DenseAlgorithm,
@@ -82,7 +85,7 @@ impl Default for DenseParams {
         Self {
             block_size: 64,
             memory_budget: None,
-            parallelism: Par::Seq,
+            parallelism: Par::rayon(0),
             algorithm: DenseAlgorithm::default(),
         }
     }

@@ -118,6 +118,23 @@ fn in_place_eigenvalues_match_faer_standard_solver() {
     }
 }
 
+/// The default runs its matrix products on the rayon pool; faer splits them over output tiles,
+/// never over the summed dimension, so eigenvalues are the same to the last bit whatever the
+/// number of threads (and equal to the sequential ones).
+#[test]
+fn eigenvalues_do_not_depend_on_the_thread_count() {
+    let a = random_symmetric(1000, 13);
+    let solve = |threads: usize, parallelism| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let params = DenseParams { parallelism, ..budget(GIB) };
+        pool.install(|| dense::eigenvalues(&operator(a.clone()), &params).unwrap().eigenvalues)
+    };
+    let sequential = solve(1, Par::Seq);
+    for threads in [1, 2, 3, 4] {
+        assert_eq!(solve(threads, Par::rayon(0)), sequential, "{threads} threads");
+    }
+}
+
 #[test]
 fn two_stage_handles_repeated_and_graded_spectra() {
     // Exact multiplicities and eigenvalues over 12 orders of magnitude: the reduction must not
