@@ -118,7 +118,8 @@ pub struct Spectrum {
     pub source: SourceRef,
     /// Learning rate η of the run (maps α to ln|1 − ηα|).
     pub eta: f64,
-    /// Minibatch size b of the run.
+    /// Samples in each Hessian's minibatch: the run's b, unless the request asked for another
+    /// size or for the full training set (then n).
     pub batch_size: u64,
     /// Number of parameters d.
     pub param_count: u64,

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use gates_artifacts::{write_blob, Producer, SpectrumMethod};
 use gates_spectral::hessian::{
-    compute_spectrum, BatchChoice, CheckpointChoice, MethodRequest, SpectrumRequest,
+    compute_spectrum, BatchChoice, CheckpointChoice, MethodRequest, Progress, SpectrumRequest,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -36,9 +36,9 @@ pub struct SpectrumArgs {
     /// Output file.
     #[arg(long, short)]
     out: PathBuf,
-    /// Dense: number K of minibatch Hessians.
-    #[arg(long, default_value_t = 4)]
-    minibatches: usize,
+    /// Dense: number K of minibatch Hessians [default: 4, or 1 with --batch-size full].
+    #[arg(long)]
+    minibatches: Option<usize>,
     /// SLQ: number R of runs, each with its own minibatch and probe.
     #[arg(long, default_value_t = 100)]
     runs: usize,
@@ -95,7 +95,9 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     };
     let (method, hessians) = match args.method {
         MethodArg::Dense => {
-            (MethodRequest::Dense { minibatches: args.minibatches }, args.minibatches)
+            let default = if batch == BatchChoice::Full { 1 } else { 4 };
+            let minibatches = args.minibatches.unwrap_or(default);
+            (MethodRequest::Dense { minibatches }, minibatches)
         }
         MethodArg::Lanczos => (
             MethodRequest::Lanczos {
@@ -121,11 +123,16 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     let bar = ProgressBar::new(hessians as u64);
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} Hessians ({eta})",
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} Hessians: {msg} ({eta})",
         )
         .expect("a valid template"),
     );
-    let spectrum = compute_spectrum(&request, &|| bar.inc(1));
+    // A dense solve at d ≈ 13,000 runs for minutes between events: keep the clock moving.
+    bar.enable_steady_tick(std::time::Duration::from_millis(250));
+    let spectrum = compute_spectrum(&request, &|event| match event {
+        Progress::HessianDone => bar.inc(1),
+        other => bar.set_message(describe(other)),
+    });
     bar.finish_and_clear();
     let spectrum = spectrum
         .with_context(|| format!("cannot compute the spectrum of {}", args.trajectory.display()))?;
@@ -197,4 +204,21 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     lines.push(format!("wrote {}", args.out.display()));
     crate::say(&lines.join("\n"));
     Ok(())
+}
+
+/// What a progress event means, for the bar's message.
+fn describe(event: Progress) -> String {
+    match event {
+        Progress::Assembling { index, of } => {
+            format!("assembling Hessian {} of {of} from products", index + 1)
+        }
+        Progress::Eigenvalues { index, of } => {
+            format!("all eigenvalues of Hessian {} of {of}", index + 1)
+        }
+        Progress::Lanczos => "Lanczos iterations".into(),
+        Progress::Slq { runs } => format!("{runs} SLQ runs"),
+        Progress::Trace => "Hutchinson trace".into(),
+        Progress::Sharpness => "top eigenvalue (classical sharpness)".into(),
+        Progress::HessianDone => "Hessian done".into(),
+    }
 }

@@ -493,6 +493,13 @@ fn spectrum_then_bound_end_to_end() {
         .code(1)
         .stderr(contains("no checkpoint Step(7)").and(contains("[80, 160, 240, 320]")));
     spectrum("dense", "dense.gates", &[]).code(1).stderr(contains("already exists"));
+    // The whole training set is one Hessian: one by default, more are refused.
+    spectrum("dense", "full.gates", &["--batch-size", "full"])
+        .success()
+        .stdout(contains("1 dense spectra"));
+    spectrum("dense", "full3.gates", &["--batch-size", "full", "--minibatches", "3"])
+        .code(1)
+        .stderr(contains("the full training set gives one Hessian"));
 
     let v = inspect_json(out.join("dense.gates"));
     assert_eq!(v["header"]["format"], "gates.spectrum");

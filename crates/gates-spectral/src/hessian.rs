@@ -7,8 +7,13 @@
 //! in f64 (f32 checkpoints are widened exactly), on the CPU.
 //!
 //! Minibatch i (a dense spectrum's i-th Hessian, an SLQ run's operator) holds b training samples
-//! drawn without replacement from a ChaCha8 generator seeded with `probe_seed(seed, i)`; the
-//! indices and that seed are stored, so any Hessian can be rebuilt.
+//! drawn without replacement from a ChaCha8 generator seeded with
+//! `probe_seed(seed ^ MINIBATCH_STREAM, i)`, a stream apart from the probes' `probe_seed(seed, i)`;
+//! the indices and that seed are stored, so any Hessian can be rebuilt.
+//!
+//! The spectrum's z = ln|1 − ηα| is the plain SGD step's (PAPER.md §1). For runs trained with
+//! momentum, weight decay or AdamW the paper uses the same map with the run's learning rate,
+//! and so does this pipeline (it logs the fact at info level).
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +32,7 @@ use crate::dense::{self, DenseParams};
 use crate::lanczos::{extreme_eigenpairs, LanczosParams, Which};
 use crate::operator::{OperatorError, SymmetricOperator};
 use crate::probe::probe_seed;
-use crate::slq::{slq, SlqParams};
+use crate::slq::{slq_with_progress, SlqParams};
 use crate::trace::{hutchinson, top_eigenvalue, TraceParams};
 
 /// What can go wrong between the artifacts and the spectrum.
@@ -150,6 +155,44 @@ pub struct SpectrumRequest {
     pub sharpness: bool,
 }
 
+/// What [`compute_spectrum`] reports as it works, for a progress display. Events may come from
+/// any thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Dense Hessian `index` (from 0) of `of` is being assembled from block products.
+    Assembling {
+        /// Which Hessian.
+        index: usize,
+        /// How many.
+        of: usize,
+    },
+    /// The eigenvalues of dense Hessian `index` of `of` are being computed (at large d the
+    /// longest part: about 100 s at d = 12,960 on two cores).
+    Eigenvalues {
+        /// Which Hessian.
+        index: usize,
+        /// How many.
+        of: usize,
+    },
+    /// Lanczos iterations for the extreme eigenpairs.
+    Lanczos,
+    /// SLQ runs are under way, `runs` in all.
+    Slq {
+        /// How many.
+        runs: usize,
+    },
+    /// One Hessian is finished: a dense minibatch, the Lanczos operator or an SLQ run.
+    HessianDone,
+    /// Hutchinson's trace of the first Hessian.
+    Trace,
+    /// The top eigenvalue of the first Hessian (classical sharpness).
+    Sharpness,
+}
+
+/// Seeds of minibatch draws are `probe_seed(seed ^ MINIBATCH_STREAM, i)`, so that they never
+/// coincide with the probes' `probe_seed(seed, i)`.
+pub const MINIBATCH_STREAM: u64 = 0xBA7C_4E55_0000_0000;
+
 /// A minibatch Hessian as an operator for this crate's algorithms.
 pub struct HessianOperator<'a> {
     loss: MinibatchLoss<'a, f64, Cpu>,
@@ -185,9 +228,9 @@ impl SymmetricOperator for HessianOperator<'_> {
 }
 
 /// The training-set indices of minibatch `i`: `size` of `n` drawn without replacement with the
-/// seed `probe_seed(seed, i)`, which is returned with them.
+/// seed `probe_seed(seed ^ MINIBATCH_STREAM, i)`, which is returned with them.
 pub fn minibatch(n: usize, size: usize, seed: u64, i: u64) -> (u64, Vec<usize>) {
-    let batch_seed = probe_seed(seed ^ 0xBA7C_4E55_0000_0000, i);
+    let batch_seed = probe_seed(seed ^ MINIBATCH_STREAM, i);
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(batch_seed);
     (batch_seed, rand::seq::index::sample(&mut rng, n, size).into_vec())
 }
@@ -204,11 +247,10 @@ fn widened(params: &[NamedTensor]) -> Vec<NamedTensor> {
         .collect()
 }
 
-/// Computes the spectrum `request` asks for. `tick` is called once per finished Hessian (dense
-/// minibatch or SLQ run), from any thread.
+/// Computes the spectrum `request` asks for, telling `progress` what it is doing.
 pub fn compute_spectrum(
     request: &SpectrumRequest,
-    tick: &(dyn Fn() + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Spectrum, SpectrumError> {
     let traj_path = &request.trajectory;
     let traj = read_blob::<Trajectory>(traj_path)?;
@@ -233,6 +275,7 @@ pub fn compute_spectrum(
     let ckpt = read_blob::<Checkpoint>(&ckpt_path)?;
     let settings: RunSettings = ckpt.header.settings(&ckpt_path)?;
     let eta = number(&settings.optimizer, "lr", &ckpt_path)?;
+    note_unless_plain_sgd(&settings.optimizer);
     let run_batch = number(&settings.training, "batch_size", &ckpt_path)? as usize;
 
     let split = settings.data.load()?;
@@ -259,29 +302,45 @@ pub fn compute_spectrum(
             indices,
         )
     };
+    if let (BatchChoice::Full, MethodRequest::Dense { minibatches: k @ 2.. }) =
+        (request.batch, &request.method)
+    {
+        return Err(request_err(format!(
+            "the full training set gives one Hessian, so {k} dense minibatches would repeat it: \
+             ask for 1"
+        )));
+    }
     tracing::info!(d, n, batch = size, eta, step = ckpt.body.step, "computing spectrum");
 
+    // Minibatch 0's Hessian serves the trace and the sharpness; building it first also checks
+    // that the model fits the data before any run starts (every later minibatch differs only
+    // in its in-range indices).
+    let (_, first) = batch_of(0);
+    let first = HessianOperator::new(&model, train, &first, settings.loss)?;
+
     let method = match &request.method {
-        MethodRequest::Dense { minibatches } => {
+        &MethodRequest::Dense { minibatches } => {
             let params = DenseParams::default();
-            let mut spectra = Vec::with_capacity(*minibatches);
-            for i in 0..*minibatches as u64 {
-                let (batch, indices) = batch_of(i);
-                let op = HessianOperator::new(&model, train, &indices, settings.loss)?;
-                let eig = dense::eigenvalues(&op, &params)?;
-                tracing::debug!(
-                    minibatch = i,
-                    asymmetry = eig.asymmetry.relative,
-                    "dense spectrum"
-                );
+            let mut spectra = Vec::with_capacity(minibatches);
+            for index in 0..minibatches {
+                let (batch, indices) = batch_of(index as u64);
+                progress(Progress::Assembling { index, of: minibatches });
+                let assembled = if index == 0 {
+                    dense::assemble(&first, &params)?
+                } else {
+                    let op = HessianOperator::new(&model, train, &indices, settings.loss)?;
+                    dense::assemble(&op, &params)?
+                };
+                progress(Progress::Eigenvalues { index, of: minibatches });
+                let eig = assembled.into_eigenvalues(&params)?;
+                tracing::debug!(index, asymmetry = eig.asymmetry.relative, "dense spectrum");
                 spectra.push(eig.to_artifact(batch));
-                tick();
+                progress(Progress::HessianDone);
             }
             SpectrumMethod::Dense { minibatches: spectra }
         }
         MethodRequest::Lanczos { top, bottom, max_steps, tolerance } => {
-            let (batch, indices) = batch_of(0);
-            let op = HessianOperator::new(&model, train, &indices, settings.loss)?;
+            progress(Progress::Lanczos);
             let params = LanczosParams {
                 max_steps: *max_steps,
                 tolerance: *tolerance,
@@ -289,7 +348,7 @@ pub fn compute_spectrum(
                 ..LanczosParams::default()
             };
             let found = extreme_eigenpairs(
-                &op,
+                &first,
                 Which::BothEnds { largest: *top, smallest: *bottom },
                 None,
                 &params,
@@ -300,8 +359,8 @@ pub fn compute_spectrum(
                     "Lanczos stopped before every pair converged; see the residuals"
                 );
             }
-            tick();
-            found.to_artifact(batch)
+            progress(Progress::HessianDone);
+            found.to_artifact(batch_of(0).0)
         }
         MethodRequest::Slq { runs, steps } => {
             let params = SlqParams {
@@ -312,24 +371,23 @@ pub fn compute_spectrum(
             };
             let batches: Vec<(MinibatchRef, Vec<usize>)> =
                 (0..*runs as u64).map(batch_of).collect();
-            let result = slq(
+            progress(Progress::Slq { runs: *runs });
+            let result = slq_with_progress(
                 |i| {
-                    let op = HessianOperator::new(&model, train, &batches[i].1, settings.loss)
-                        .expect("minibatch indices were validated");
-                    tick();
-                    op
+                    HessianOperator::new(&model, train, &batches[i].1, settings.loss)
+                        .expect("minibatch 0 showed that the model fits the data")
                 },
                 &params,
+                &|_| progress(Progress::HessianDone),
             )?;
             result.to_artifact(|i| batches[i].0.clone())
         }
     };
 
-    let (_, first) = batch_of(0);
-    let op = HessianOperator::new(&model, train, &first, settings.loss)?;
     let trace = if request.trace_probes > 0 {
+        progress(Progress::Trace);
         Some(hutchinson(
-            &op,
+            &first,
             &TraceParams {
                 samples: request.trace_probes,
                 seed: request.seed,
@@ -340,8 +398,9 @@ pub fn compute_spectrum(
         None
     };
     let top = if request.sharpness {
+        progress(Progress::Sharpness);
         let params = LanczosParams { seed: request.seed, ..LanczosParams::default() };
-        let top = top_eigenvalue(&op, &params)?;
+        let top = top_eigenvalue(&first, &params)?;
         if !top.converged {
             tracing::warn!(
                 steps = top.steps,
@@ -368,4 +427,22 @@ pub fn compute_spectrum(
         trace,
         top_eigenvalue: top,
     })
+}
+
+/// Logs when the run's optimizer is not plain SGD: its one-step Jacobian then differs from
+/// I − ηH, which the spectrum's map z = ln|1 − ηα| assumes (PAPER.md §1 uses that map for every
+/// optimizer; a Jacobian of the full optimizer state is future work there).
+fn note_unless_plain_sgd(optimizer: &serde_json::Value) {
+    let kind = optimizer.get("kind").and_then(|k| k.as_str()).unwrap_or("unknown");
+    let nonzero = |key: &str| optimizer.get(key).and_then(|v| v.as_f64()).is_some_and(|x| x != 0.0);
+    let extras: Vec<&str> =
+        ["momentum", "weight_decay"].into_iter().filter(|key| nonzero(key)).collect();
+    if kind == "sgd" && extras.is_empty() {
+        return;
+    }
+    tracing::info!(
+        optimizer = kind,
+        with = extras.join(", "),
+        "the run's optimizer is not plain SGD; ln|1 − ηα| uses its learning rate as the paper does"
+    );
 }

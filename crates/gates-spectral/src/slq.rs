@@ -165,11 +165,27 @@ where
     Op: SymmetricOperator,
     F: Fn(usize) -> Op + Sync,
 {
+    slq_with_progress(operator_for_run, params, &|_| {})
+}
+
+/// [`slq`], calling `run_done` with each run's result as soon as it is finished (from the
+/// thread that ran it, in any order when runs execute in parallel).
+pub fn slq_with_progress<Op, F>(
+    operator_for_run: F,
+    params: &SlqParams,
+    run_done: &(dyn Fn(&SlqRunResult) + Sync),
+) -> Result<SlqResult>
+where
+    Op: SymmetricOperator,
+    F: Fn(usize) -> Op + Sync,
+{
     validate(params)?;
     // Runs in sequence reorthogonalise on all threads; runs in parallel one thread each.
     let run = |i: usize, reorthogonalisation: Par| -> Result<(usize, SlqRunResult)> {
         let op = operator_for_run(i);
-        Ok((op.dim(), one_run(&op, i, params, reorthogonalisation)?))
+        let result = one_run(&op, i, params, reorthogonalisation)?;
+        run_done(&result);
+        Ok((op.dim(), result))
     };
     let in_parallel = |range: std::ops::Range<usize>| -> Result<Vec<(usize, SlqRunResult)>> {
         range.into_par_iter().map(|i| run(i, Par::Seq)).collect()

@@ -1,5 +1,9 @@
 //! The spectrum pipeline on a real (small) trained run, against a Hessian built independently
-//! from central differences of the model's gradients.
+//! from central differences of the model's gradients; minibatch and full-training-set
+//! Hessians, and the progress events a display sees.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use dfdx::prelude::*;
 use gates_artifacts::{read_blob, Checkpoint, MinibatchRef, SpectrumMethod, Trajectory};
@@ -7,7 +11,7 @@ use gates_dynamics::{train, Silent, TrainConfig, TrainOptions};
 use gates_models::data::DataSpec;
 use gates_models::{LossKind, Mlp};
 use gates_spectral::hessian::{
-    compute_spectrum, BatchChoice, CheckpointChoice, MethodRequest, SpectrumRequest,
+    compute_spectrum, BatchChoice, CheckpointChoice, MethodRequest, Progress, SpectrumRequest,
 };
 
 const CONFIG: &str = r#"
@@ -80,15 +84,21 @@ fn eigenvalues(mut m: Vec<f64>, d: usize) -> Vec<f64> {
     e
 }
 
-#[test]
-fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
-    let dir = tempfile::tempdir().unwrap();
+/// Trains the run of [`CONFIG`] into `dir`: its config, trajectory path and final checkpoint.
+fn trained_run(dir: &std::path::Path) -> (TrainConfig, PathBuf, Checkpoint) {
     let config = TrainConfig::from_toml(CONFIG).unwrap();
-    let options = TrainOptions { out_dir: dir.path().to_path_buf(), ..Default::default() };
+    let options = TrainOptions { out_dir: dir.to_path_buf(), ..Default::default() };
     let outcome = train(&Cpu::default(), &config, &options, &mut Silent).unwrap();
     let traj_path = outcome.trajectory_path;
     let traj = read_blob::<Trajectory>(&traj_path).unwrap().body;
-    let ckpt = read_blob::<Checkpoint>(&dir.path().join(&traj.checkpoints[0].file)).unwrap().body;
+    let ckpt = read_blob::<Checkpoint>(&dir.join(&traj.checkpoints[0].file)).unwrap().body;
+    (config, traj_path, ckpt)
+}
+
+#[test]
+fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, traj_path, ckpt) = trained_run(dir.path());
     let d = config.model.param_count();
 
     let request = |method| SpectrumRequest {
@@ -101,7 +111,7 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
         sharpness: true,
     };
     let dense =
-        compute_spectrum(&request(MethodRequest::Dense { minibatches: 2 }), &|| ()).unwrap();
+        compute_spectrum(&request(MethodRequest::Dense { minibatches: 2 }), &|_| ()).unwrap();
     assert_eq!(
         (dense.param_count as usize, dense.n_train, dense.batch_size, dense.eta),
         (d, 60, 10, 0.3)
@@ -141,7 +151,8 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
     );
 
     // SLQ with m = d steps on the same first minibatch integrates every moment exactly.
-    let slq = compute_spectrum(&request(MethodRequest::Slq { runs: 3, steps: d }), &|| ()).unwrap();
+    let slq =
+        compute_spectrum(&request(MethodRequest::Slq { runs: 3, steps: d }), &|_| ()).unwrap();
     let SpectrumMethod::Slq { runs, .. } = &slq.method else { panic!() };
     assert_eq!(runs[0].batch, minibatches[0].batch, "run i uses minibatch i");
     // With m = d steps the Ritz values are eigenvalues of that Hessian, and the weights sum to 1.
@@ -159,7 +170,7 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
     // Lanczos extreme eigenvalues match the dense ones.
     let lz = compute_spectrum(
         &request(MethodRequest::Lanczos { top: 2, bottom: 2, max_steps: d, tolerance: 1e-10 }),
-        &|| (),
+        &|_| (),
     )
     .unwrap();
     let SpectrumMethod::Lanczos { top, bottom, steps, converged, .. } = &lz.method else {
@@ -169,4 +180,67 @@ fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
     assert!((top[0].value - first[d - 1]).abs() < 1e-8);
     assert!((top[1].value - first[d - 2]).abs() < 1e-8);
     assert!((bottom[0].value - first[0]).abs() < 1e-8);
+}
+
+#[test]
+fn full_training_set_hessians_and_progress_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, traj_path, ckpt) = trained_run(dir.path());
+    let d = config.model.param_count();
+    let request = |method| SpectrumRequest {
+        trajectory: traj_path.clone(),
+        checkpoint: CheckpointChoice::Final,
+        method,
+        batch: BatchChoice::Full,
+        seed: 3,
+        trace_probes: 20,
+        sharpness: true,
+    };
+    let events = Mutex::new(Vec::new());
+    let record = |event| events.lock().unwrap().push(event);
+
+    // The Hessian of the whole training set (60 samples) against central differences of the
+    // full-batch gradient.
+    let full =
+        compute_spectrum(&request(MethodRequest::Dense { minibatches: 1 }), &record).unwrap();
+    assert_eq!(full.batch_size, 60, "the Hessian's batch is the training set");
+    let SpectrumMethod::Dense { minibatches } = &full.method else { panic!() };
+    assert_eq!(minibatches[0].batch, MinibatchRef::Full);
+    let all: Vec<usize> = (0..60).collect();
+    let want = eigenvalues(finite_difference_hessian(&config, &ckpt, &all), d);
+    for (a, b) in minibatches[0].eigenvalues.iter().zip(&want) {
+        assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    }
+    let top = full.top_eigenvalue.unwrap().value;
+    assert!((top - want[d - 1]).abs() < 1e-6, "sharpness of the full-batch Hessian");
+    assert_eq!(
+        events.lock().unwrap().drain(..).collect::<Vec<_>>(),
+        [
+            Progress::Assembling { index: 0, of: 1 },
+            Progress::Eigenvalues { index: 0, of: 1 },
+            Progress::HessianDone,
+            Progress::Trace,
+            Progress::Sharpness,
+        ]
+    );
+
+    // K dense Hessians of the full set would be one Hessian K times: refused, naming the file.
+    let err = compute_spectrum(&request(MethodRequest::Dense { minibatches: 2 }), &|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("full training set gives one Hessian"), "{err}");
+    assert!(err.contains("trajectory"), "{err}");
+
+    // SLQ on the full set: one operator, each run its own probe; every finished run reported.
+    let slq =
+        compute_spectrum(&request(MethodRequest::Slq { runs: 4, steps: 5 }), &record).unwrap();
+    let SpectrumMethod::Slq { runs, .. } = &slq.method else { panic!() };
+    assert!(runs.iter().all(|r| r.batch == MinibatchRef::Full));
+    let mut seeds: Vec<u64> = runs.iter().map(|r| r.probe_seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 4, "each run has its own probe");
+    let seen = events.lock().unwrap().clone();
+    assert_eq!(seen[0], Progress::Slq { runs: 4 });
+    assert_eq!(seen.iter().filter(|e| **e == Progress::HessianDone).count(), 4, "{seen:?}");
 }

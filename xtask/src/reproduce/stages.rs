@@ -86,7 +86,7 @@ pub fn spectrum(
 ) -> Result<Output> {
     let settings = SpectrumSettings { upstream: &trained.key, request };
     let (file, key) = stage(timings, dir, "spectrum", &settings, |dir| {
-        let spectrum = compute_spectrum(request, &|| {})?;
+        let spectrum = compute_spectrum(request, &|_| {})?;
         let path = dir.join("spectrum.gates");
         write_blob(
             &path,
