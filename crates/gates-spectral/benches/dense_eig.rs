@@ -11,12 +11,17 @@
 //! Environment of the manual timing: `GATES_BENCH_SIZES` (default `2000,12960`; empty skips
 //! it), `GATES_BENCH_PAR` (`seq`, `rayon` or `both`, the default), `GATES_BENCH_ALGOS` (default
 //! `two-stage-32`; also `two-stage-<b>` for any b, and `one-stage`, which takes about 450 s at
-//! d = 12,960 on 2 cores).
+//! d = 12,960 on 2 cores), and `GATES_BENCH_SHARE_DIR`: when set, each size's matrix and the
+//! eigenvalues of every setting are written there as raw little-endian f64
+//! (`matrix-<d>.f64`, `eigenvalues-<d>-<algorithm>-<par>.f64`), so that `bench/eig_numpy.py`
+//! times LAPACK on the same matrix and checks our eigenvalues against its own.
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports to the terminal")]
 #![allow(missing_docs, reason = "criterion's macros generate undocumented items")]
 
 use std::hint::black_box;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BatchSize, Criterion};
@@ -105,12 +110,27 @@ fn small(c: &mut Criterion) {
     group.finish();
 }
 
+/// Writes `values` to `dir/name` as raw little-endian f64.
+fn share(dir: &Path, name: &str, values: &[f64]) {
+    let path = dir.join(name);
+    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = std::io::BufWriter::new(file);
+    for v in values {
+        out.write_all(&v.to_le_bytes()).expect("write a shared file");
+    }
+    out.flush().expect("write a shared file");
+}
+
 /// One timed solve per setting (the median of three below d = 5,000).
 fn manual() {
     let sizes = std::env::var("GATES_BENCH_SIZES").unwrap_or_else(|_| "2000,12960".into());
+    let shared = std::env::var_os("GATES_BENCH_SHARE_DIR").map(PathBuf::from);
     let threads = rayon::current_num_threads();
     for n in sizes.split(',').filter(|s| !s.is_empty()).map(|s| s.parse::<usize>().expect("size")) {
         let a = random_symmetric(n, 0);
+        if let Some(dir) = &shared {
+            share(dir, &format!("matrix-{n}.f64"), &a);
+        }
         for (algo, algorithm) in algorithms() {
             for (name, par) in parallelism() {
                 let repeats = if n < 5000 { 3 } else { 1 };
@@ -121,6 +141,9 @@ fn manual() {
                     let values =
                         symmetric_eigenvalues_in_place(&mut m, n, &params(algorithm, par)).unwrap();
                     times.push(started.elapsed().as_secs_f64());
+                    if let Some(dir) = &shared {
+                        share(dir, &format!("eigenvalues-{n}-{algo}-{name}.f64"), &values);
+                    }
                     black_box(values);
                 }
                 times.sort_by(f64::total_cmp);
