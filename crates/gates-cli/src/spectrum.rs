@@ -139,7 +139,7 @@ pub fn run(args: SpectrumArgs) -> Result<()> {
     write_blob(
         &args.out,
         &Producer::new("gates-spectral", gates_spectral::VERSION),
-        &request,
+        &request.settings(),
         &spectrum,
     )?;
 

@@ -506,6 +506,10 @@ fn spectrum_then_bound_end_to_end() {
     assert_eq!(v["contents"]["param_count"], 32 * 20 + 4 * 32);
     assert_eq!(v["contents"]["method"], "dense");
     assert_eq!(v["settings"]["method"]["dense"]["minibatches"], 2);
+    // The header also says how: the solvers' own settings.
+    let solvers = &v["settings"]["solvers"];
+    assert!(solvers["dense_reduction"].as_str().unwrap().contains("TwoStage"), "{solvers}");
+    assert_eq!(solvers["sharpness_tolerance"], 1e-8);
     // Exact products assemble a Hessian symmetric to rounding.
     let asymmetry = v["contents"]["detail"]["max_asymmetry"].as_f64().unwrap();
     assert!((0.0..1e-12).contains(&asymmetry), "asymmetry {asymmetry}");

@@ -155,6 +155,67 @@ pub struct SpectrumRequest {
     pub sharpness: bool,
 }
 
+/// The settings of the algorithms [`compute_spectrum`] runs beyond those of the request: the
+/// defaults of this crate's parameter structs, which it uses. A spectrum's header records them
+/// ([`SpectrumSettings`]), so that a reader sees how its numbers were computed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SolverSettings {
+    /// Dense: the tridiagonal reduction (`DenseParams::algorithm`).
+    pub dense_reduction: String,
+    /// Dense: unit vectors per block product of the assembly.
+    pub dense_assembly_block: usize,
+    /// Lanczos (every use): steps between convergence checks.
+    pub lanczos_check_every: usize,
+    /// Lanczos: β counts as zero below this times a bound on ‖T‖ (then it restarts).
+    pub lanczos_breakdown_tolerance: f64,
+    /// SLQ: the same threshold (a run then stops at its invariant subspace).
+    pub slq_breakdown_tolerance: f64,
+    /// The top eigenvalue: most Lanczos steps.
+    pub sharpness_max_steps: usize,
+    /// The top eigenvalue: relative residual tolerance.
+    pub sharpness_tolerance: f64,
+    /// SLQ: how runs are spread over threads.
+    pub slq_parallelism: String,
+    /// Hutchinson: probes per block product.
+    pub trace_block_size: usize,
+}
+
+impl SolverSettings {
+    /// The settings [`compute_spectrum`] uses.
+    pub fn used() -> Self {
+        let (dense, lanczos) = (DenseParams::default(), LanczosParams::default());
+        let (slq, trace) = (SlqParams::default(), TraceParams::default());
+        Self {
+            dense_reduction: format!("{:?}", dense.algorithm),
+            dense_assembly_block: dense.block_size,
+            lanczos_check_every: lanczos.check_every,
+            lanczos_breakdown_tolerance: lanczos.breakdown_tolerance,
+            slq_breakdown_tolerance: slq.breakdown_tolerance,
+            sharpness_max_steps: lanczos.max_steps,
+            sharpness_tolerance: lanczos.tolerance,
+            slq_parallelism: format!("{:?}", slq.parallelism),
+            trace_block_size: trace.block_size,
+        }
+    }
+}
+
+/// The settings a spectrum's header holds: the request and the solver settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumSettings {
+    /// What was asked.
+    #[serde(flatten)]
+    pub request: SpectrumRequest,
+    /// How it was computed.
+    pub solvers: SolverSettings,
+}
+
+impl SpectrumRequest {
+    /// The settings to record in the header of the spectrum computed for this request.
+    pub fn settings(&self) -> SpectrumSettings {
+        SpectrumSettings { request: self.clone(), solvers: SolverSettings::used() }
+    }
+}
+
 /// What [`compute_spectrum`] reports as it works, for a progress display. Events may come from
 /// any thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

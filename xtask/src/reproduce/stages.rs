@@ -70,10 +70,12 @@ pub fn trajectory(trained: &Output) -> Result<Trajectory> {
         .body)
 }
 
+/// A spectrum stage's key: the request with the solver settings it runs under, so that a
+/// change of a solver default recomputes cached spectra.
 #[derive(Serialize)]
-struct SpectrumSettings<'a> {
+struct SpectrumStageSettings<'a> {
     upstream: &'a str,
-    request: &'a SpectrumRequest,
+    request: gates_spectral::hessian::SpectrumSettings,
 }
 
 /// Computes the spectrum `request` asks for (its `trajectory` must be `trained.path`) into
@@ -84,14 +86,14 @@ pub fn spectrum(
     trained: &Output,
     request: &SpectrumRequest,
 ) -> Result<Output> {
-    let settings = SpectrumSettings { upstream: &trained.key, request };
+    let settings = SpectrumStageSettings { upstream: &trained.key, request: request.settings() };
     let (file, key) = stage(timings, dir, "spectrum", &settings, |dir| {
         let spectrum = compute_spectrum(request, &|_| {})?;
         let path = dir.join("spectrum.gates");
         write_blob(
             &path,
             &Producer::new("gates-spectral", gates_spectral::VERSION),
-            request,
+            &settings.request,
             &spectrum,
         )?;
         Ok("spectrum.gates".to_string())
