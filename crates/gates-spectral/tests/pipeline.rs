@@ -95,21 +95,31 @@ fn trained_run(dir: &std::path::Path) -> (TrainConfig, PathBuf, Checkpoint) {
     (config, traj_path, ckpt)
 }
 
+/// A request at the final checkpoint, with the sharpness and `trace_probes` probes.
+fn at_final(
+    trajectory: &std::path::Path,
+    method: MethodRequest,
+    batch: BatchChoice,
+    trace_probes: usize,
+) -> SpectrumRequest {
+    SpectrumRequest {
+        trajectory: trajectory.to_path_buf(),
+        checkpoint: CheckpointChoice::Final,
+        method,
+        batch,
+        seed: 7,
+        trace_probes,
+        sharpness: true,
+    }
+}
+
 #[test]
 fn dense_slq_and_lanczos_spectra_of_a_trained_run() {
     let dir = tempfile::tempdir().unwrap();
     let (config, traj_path, ckpt) = trained_run(dir.path());
     let d = config.model.param_count();
 
-    let request = |method| SpectrumRequest {
-        trajectory: traj_path.clone(),
-        checkpoint: CheckpointChoice::Final,
-        method,
-        batch: BatchChoice::Run,
-        seed: 7,
-        trace_probes: 400,
-        sharpness: true,
-    };
+    let request = |method| at_final(&traj_path, method, BatchChoice::Run, 400);
     let dense =
         compute_spectrum(&request(MethodRequest::Dense { minibatches: 2 }), &|_| ()).unwrap();
     assert_eq!(
@@ -187,15 +197,7 @@ fn full_training_set_hessians_and_progress_events() {
     let dir = tempfile::tempdir().unwrap();
     let (config, traj_path, ckpt) = trained_run(dir.path());
     let d = config.model.param_count();
-    let request = |method| SpectrumRequest {
-        trajectory: traj_path.clone(),
-        checkpoint: CheckpointChoice::Final,
-        method,
-        batch: BatchChoice::Full,
-        seed: 3,
-        trace_probes: 20,
-        sharpness: true,
-    };
+    let request = |method| at_final(&traj_path, method, BatchChoice::Full, 20);
     let events = Mutex::new(Vec::new());
     let record = |event| events.lock().unwrap().push(event);
 
